@@ -1,0 +1,1 @@
+/* One line per subcommand entry point (included by app_commands.c with APP_COMMAND defined). */
