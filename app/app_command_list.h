@@ -1,1 +1,2 @@
 /* One line per subcommand entry point (included by app_commands.c with APP_COMMAND defined). */
+APP_COMMAND(app_cmd_bench)

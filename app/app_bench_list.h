@@ -1,0 +1,2 @@
+/* One line per benchmark `mbold bench NAME`: APP_BENCH(name, entry point, summary).
+ * Entry points take argv with argv[0] = "bench NAME" and return an exit code. */
