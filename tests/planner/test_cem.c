@@ -2,6 +2,7 @@
  * warm start shifts, replans are reproducible, bad parameters are refused. */
 #include "../test_util.h"
 #include "cem.h"
+#include "cost_pixel.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,24 @@ static void test_errors(void) {
   cem_state_destroy(s);
 }
 
+static void test_pixel_cost(void) {
+  static uint8_t goal[CEM_FRAME_BYTES], frames[3 * CEM_FRAME_BYTES];
+  memset(goal, 100, sizeof goal);
+  memset(frames, 100, CEM_FRAME_BYTES);                        /* identical */
+  memset(frames + CEM_FRAME_BYTES, 100 + 51, CEM_FRAME_BYTES); /* 0.2 off everywhere */
+  memset(frames + 2 * CEM_FRAME_BYTES, 100, CEM_FRAME_BYTES);
+  frames[2 * CEM_FRAME_BYTES + 5] = 255; /* one byte off by 155 */
+  cem_cost c = cost_pixel_make(goal);
+  float costs[3];
+  char err[64];
+  CHECK(c.score(c.user, frames, 3, costs, err, sizeof err));
+  CHECK(costs[0] == 0.0f);
+  CHECK_NEAR(costs[1], 0.04, 1e-6);
+  CHECK_NEAR(costs[2], (155.0 / 255) * (155.0 / 255) / CEM_FRAME_BYTES, 1e-9);
+}
+
 int main(void) {
+  test_pixel_cost();
   test_quadratic_optimum();
   test_bounds_and_defaults();
   test_warm_start_shift();
