@@ -2,3 +2,4 @@
 APP_COMMAND(app_cmd_bench)
 APP_COMMAND(app_cmd_collect)
 APP_COMMAND(app_cmd_dataset)
+APP_COMMAND(app_cmd_goals)

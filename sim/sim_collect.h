@@ -17,8 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_COLLECT_BATCH 16 /* episodes stepped in lockstep and rendered as tiles of one buffer   \
-                              */
+#define SIM_COLLECT_BATCH                                                                          \
+  16 /* episodes stepped in lockstep and rendered as tiles of one buffer                           \
+      */
 
 typedef struct sim_collect_config {
   sim_task task;          /* scene and policy std */
