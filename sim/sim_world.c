@@ -6,6 +6,7 @@
 #include "mb_philox.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +223,9 @@ static __attribute__((noinline)) mjModel *load_xml_guarded(const char *path, cha
   return NULL;
 }
 
+/* MuJoCo's XML parser keeps global state: one load at a time in this process. */
+static pthread_mutex_t load_mutex = PTHREAD_MUTEX_INITIALIZER;
+
 sim_model *sim_model_load(sim_task task, const char *assets_dir, char *err, size_t err_sz) {
   const sim_task_info *info = sim_task_get(task);
   if (!info) return mb_fail_null(err, err_sz, "unknown task %d", (int)task);
@@ -237,7 +241,9 @@ sim_model *sim_model_load(sim_task task, const char *assets_dir, char *err, size
     return NULL;
   }
   char xml_err[1000] = "";
+  pthread_mutex_lock(&load_mutex);
   sm->m = load_xml_guarded(sm->path, xml_err, sizeof xml_err);
+  pthread_mutex_unlock(&load_mutex);
   if (!sm->m) {
     for (char *c = xml_err; *c; c++)
       if (*c == '\n') *c = ' ';

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static inline const char *test_assets(void) { return MBOLD_SOURCE_ASSETS; }
+static inline const char *test_assets(void) {
+  return MBOLD_SOURCE_ASSETS;
+}
 
 /* A fresh folder under $TMPDIR (or /tmp); the path is static storage. */
 static inline const char *test_tmpdir(void) {

@@ -14,7 +14,8 @@ static const char *mbold_path;
 /* All arrays of two datasets are byte-identical. */
 static bool same_data(const char *a, const char *b, int64_t *episodes) {
   char err[512];
-  sim_dataset *da = sim_dataset_open(a, err, sizeof err), *db = sim_dataset_open(b, err, sizeof err);
+  sim_dataset *da = sim_dataset_open(a, err, sizeof err),
+              *db = sim_dataset_open(b, err, sizeof err);
   bool same = da && db && sim_dataset_episodes(da) == sim_dataset_episodes(db);
   if (episodes) *episodes = da ? sim_dataset_episodes(da) : -1;
   for (int arr = 0; arr < SIM_DS_COUNT && same; arr++) {
@@ -33,8 +34,8 @@ static bool same_data(const char *a, const char *b, int64_t *episodes) {
 }
 
 typedef struct cancel_after {
-  atomic_int flag;   /* the cancel flag handed to the job */
-  int64_t after;     /* raise it once this many episodes are done */
+  atomic_int flag; /* the cancel flag handed to the job */
+  int64_t after;   /* raise it once this many episodes are done */
 } cancel_after;
 
 static void cancel_progress(void *user, int64_t done, int64_t total, const char *detail) {
@@ -45,8 +46,8 @@ static void cancel_progress(void *user, int64_t done, int64_t total, const char 
 
 static void test_threads_and_resume(void) {
   char err[512];
-  sim_collect_config cfg = {.task = SIM_TASK_PUSH1, .assets_dir = test_assets(), .episodes = 40,
-                            .seed = 5, .threads = 1};
+  sim_collect_config cfg = {
+      .task = SIM_TASK_PUSH1, .assets_dir = test_assets(), .episodes = 40, .seed = 5, .threads = 1};
   cfg.out_path = test_path("t1.h5");
   sim_collect_stats st;
   CHECK_MSG(sim_collect(&cfg, NULL, &st, err, sizeof err) == SIM_STATUS_OK, "%s", err);
@@ -80,7 +81,8 @@ static void test_threads_and_resume(void) {
 
   /* resume with a different seed is refused; so is a plain overwrite */
   cfg.seed = 6;
-  CHECK(sim_collect(&cfg, NULL, &st, err, sizeof err) == SIM_STATUS_BAD_INPUT && strstr(err, "seed"));
+  CHECK(sim_collect(&cfg, NULL, &st, err, sizeof err) == SIM_STATUS_BAD_INPUT &&
+        strstr(err, "seed"));
   cfg.resume = false;
   CHECK(sim_collect(&cfg, NULL, &st, err, sizeof err) == SIM_STATUS_BAD_INPUT &&
         strstr(err, "exists"));
@@ -125,7 +127,8 @@ static void test_sigint(void) {
   CHECK_MSG(ds != NULL, "file after SIGINT: %s", err);
   if (ds) {
     int64_t n = sim_dataset_episodes(ds);
-    CHECK_MSG(n % SIM_COLLECT_BATCH == 0 && n < 1000000, "%lld episodes after SIGINT", (long long)n);
+    CHECK_MSG(n % SIM_COLLECT_BATCH == 0 && n < 1000000, "%lld episodes after SIGINT",
+              (long long)n);
     sim_dataset_close(ds);
   }
 }

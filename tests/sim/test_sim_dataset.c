@@ -32,7 +32,9 @@ static void fill(sim_episode *ep, const sim_dataset_meta *m, int e) {
   for (int i = 0; i < m->state_size; i++) ep->start_state[i] = e * 1e-3 + i * 1.000000001;
 }
 
-static bool have_h5py(void) { return system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0; }
+static bool have_h5py(void) {
+  return system("/usr/bin/python3 -c 'import h5py' 2>/dev/null") == 0;
+}
 
 static void test_round_trip(void) {
   char err[512];
@@ -81,12 +83,12 @@ static void test_round_trip(void) {
       uint8_t *buf = malloc(bytes * 3);
       CHECK(sim_dataset_read(ds, (sim_dataset_array)a, 0, 3, buf, err, sizeof err));
       for (int e = 0; e < 3; e++) {
-        const void *want = a == SIM_DS_IMAGES        ? (void *)eps[e].images
-                           : a == SIM_DS_ACTIONS     ? (void *)eps[e].actions
-                           : a == SIM_DS_ARM_QPOS    ? (void *)eps[e].arm_qpos
-                           : a == SIM_DS_EE_POS      ? (void *)eps[e].ee_pos
-                           : a == SIM_DS_OBJECT_POS  ? (void *)eps[e].object_pos
-                                                     : (void *)eps[e].start_state;
+        const void *want = a == SIM_DS_IMAGES       ? (void *)eps[e].images
+                           : a == SIM_DS_ACTIONS    ? (void *)eps[e].actions
+                           : a == SIM_DS_ARM_QPOS   ? (void *)eps[e].arm_qpos
+                           : a == SIM_DS_EE_POS     ? (void *)eps[e].ee_pos
+                           : a == SIM_DS_OBJECT_POS ? (void *)eps[e].object_pos
+                                                    : (void *)eps[e].start_state;
         CHECK_MSG(memcmp(buf + bytes * e, want, bytes) == 0, "array %d episode %d differs", a, e);
       }
       free(buf);
@@ -99,7 +101,8 @@ static void test_round_trip(void) {
                  (size_t)SIM_EPISODE_FRAMES * SIM_IMAGE_BYTES) == 0);
     free(img);
     uint8_t one[16];
-    CHECK(!sim_dataset_read(ds, SIM_DS_ACTIONS, 2, 2, one, err, sizeof err) && strstr(err, "outside"));
+    CHECK(!sim_dataset_read(ds, SIM_DS_ACTIONS, 2, 2, one, err, sizeof err) &&
+          strstr(err, "outside"));
     sim_dataset_close(ds);
   }
   if (have_h5py()) {

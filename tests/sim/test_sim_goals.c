@@ -140,9 +140,15 @@ static void test_oracle(void) {
     sim_oracle *o = sim_oracle_create(m, k == 0 ? 1 : 3, err, sizeof err);
     CHECK_MSG(o != NULL, "%s", err);
     if (!o) continue;
-    sim_oracle_request req = {.start_state = start, .state_size = S, .actions = acts, .n = N,
-                              .horizon = H, .final_frames = fin[k], .all_frames = k ? all : NULL,
-                              .ee_paths = k ? paths : NULL, .final_positions = k ? pos : NULL};
+    sim_oracle_request req = {.start_state = start,
+                              .state_size = S,
+                              .actions = acts,
+                              .n = N,
+                              .horizon = H,
+                              .final_frames = fin[k],
+                              .all_frames = k ? all : NULL,
+                              .ee_paths = k ? paths : NULL,
+                              .final_positions = k ? pos : NULL};
     CHECK_MSG(sim_oracle_rollout(o, &req, err, sizeof err), "%s", err);
     req.state_size = S - 1;
     CHECK(!sim_oracle_rollout(o, &req, err, sizeof err) && strstr(err, "state"));
@@ -154,8 +160,8 @@ static void test_oracle(void) {
   sim_world_get_state(caller, after);
   CHECK(memcmp(start, after, sizeof(double) * S) == 0);
   /* sample 17 by hand: its tile is 17 mod 16 = 1 */
-  sim_renderer *r = sim_renderer_create(m, 64, 64, SIM_ORACLE_BATCH, SIM_QUALITY_AGENT, err,
-                                        sizeof err);
+  sim_renderer *r =
+      sim_renderer_create(m, 64, 64, SIM_ORACLE_BATCH, SIM_QUALITY_AGENT, err, sizeof err);
   sim_world *w = sim_world_create(m, err, sizeof err);
   const int j = 17;
   CHECK(sim_world_set_state(w, start, S, err, sizeof err));
