@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,8 +568,6 @@ struct sim_dataset {
   ds_files f;      /* file, arrays, meta, completed episodes */
   char *path;      /* for messages */
   bool raw_chunks; /* images stored one deflated episode per chunk: read chunks directly */
-  uint8_t *zbuf;   /* one compressed chunk */
-  size_t zbuf_sz;  /* bytes allocated */
 };
 
 sim_split sim_dataset_split_of(int64_t episode) {
@@ -616,7 +615,6 @@ void sim_dataset_close(sim_dataset *ds) {
   if (!ds) return;
   quiet_hdf5();
   ds_close(&ds->f);
-  free(ds->zbuf);
   free(ds->path);
   free(ds);
 }
@@ -666,44 +664,95 @@ bool sim_dataset_read(sim_dataset *ds, sim_dataset_array a, int64_t first, int64
   return true;
 }
 
+/* Reads one episode's image chunk raw (under the caller's lock) and inflates it into dst. */
+typedef struct image_reader {
+  sim_dataset *ds;         /* the dataset */
+  const int64_t *episodes; /* which episodes */
+  int64_t n;               /* how many */
+  uint8_t *out;            /* n episodes of images */
+  pthread_mutex_t mu;      /* serialises HDF5 calls and guards next/failed/err */
+  int64_t next;            /* next list position to read */
+  bool failed;             /* a reader failed */
+  char err[512];           /* its message */
+} image_reader;
+
+static bool read_one_chunk(image_reader *ir, int64_t e, uint8_t *zbuf, size_t zcap, uint8_t *dst,
+                           char *err, size_t err_sz) {
+  sim_dataset *ds = ir->ds;
+  const size_t ep_bytes = (size_t)SIM_EPISODE_FRAMES * SIM_IMAGE_BYTES;
+  if (e < 0 || e >= ds->f.episodes)
+    return mb_fail(err, err_sz, "%s: episode %lld outside the %lld in the file", ds->path,
+                   (long long)e, (long long)ds->f.episodes);
+  hsize_t off[5] = {(hsize_t)e, 0, 0, 0, 0}, zsize = 0;
+  uint32_t mask = 0;
+  pthread_mutex_lock(&ir->mu);
+  bool ok = H5Dget_chunk_storage_size(ds->f.ds[SIM_DS_IMAGES], off, &zsize) >= 0 && zsize > 0 &&
+            zsize <= zcap &&
+            H5Dread_chunk(ds->f.ds[SIM_DS_IMAGES], H5P_DEFAULT, off, &mask, zbuf) >= 0;
+  pthread_mutex_unlock(&ir->mu);
+  if (!ok)
+    return mb_fail(err, err_sz, "%s: images of episode %lld are missing or damaged", ds->path,
+                   (long long)e);
+  if (mask & 1) { /* the deflate filter was skipped for this chunk: stored raw */
+    if (zsize != ep_bytes)
+      return mb_fail(err, err_sz, "%s: images of episode %lld are damaged", ds->path, (long long)e);
+    memcpy(dst, zbuf, ep_bytes);
+    return true;
+  }
+  uLongf got = (uLongf)ep_bytes;
+  if (uncompress(dst, &got, zbuf, (uLong)zsize) != Z_OK || got != ep_bytes)
+    return mb_fail(err, err_sz, "%s: images of episode %lld are damaged", ds->path, (long long)e);
+  return true;
+}
+
+/* Inflating dominates reading (HDF5 hands over the raw chunks quickly), so each thread claims
+ * episodes, reads the raw chunk under the lock and inflates it outside. */
+static void *image_reader_main(void *arg) {
+  image_reader *ir = arg;
+  const size_t ep_bytes = (size_t)SIM_EPISODE_FRAMES * SIM_IMAGE_BYTES;
+  size_t zcap = compressBound((uLong)ep_bytes) + 4096;
+  uint8_t *zbuf = malloc(zcap);
+  char err[512];
+  for (;;) {
+    pthread_mutex_lock(&ir->mu);
+    int64_t i = ir->failed ? ir->n : ir->next++;
+    pthread_mutex_unlock(&ir->mu);
+    if (i >= ir->n) break;
+    if (!zbuf || !read_one_chunk(ir, ir->episodes[i], zbuf, zcap, ir->out + (size_t)i * ep_bytes,
+                                 err, sizeof err)) {
+      pthread_mutex_lock(&ir->mu);
+      if (!ir->failed) snprintf(ir->err, sizeof ir->err, "%s", zbuf ? err : "out of memory");
+      ir->failed = true;
+      pthread_mutex_unlock(&ir->mu);
+      break;
+    }
+  }
+  free(zbuf);
+  return NULL;
+}
+
 bool sim_dataset_read_images_of(sim_dataset *ds, const int64_t *episodes, int64_t n, uint8_t *out,
                                 char *err, size_t err_sz) {
   quiet_hdf5();
-  const size_t ep_bytes = (size_t)SIM_EPISODE_FRAMES * SIM_IMAGE_BYTES;
-  for (int64_t i = 0; i < n; i++) {
-    int64_t e = episodes[i];
-    uint8_t *dst = out + (size_t)i * ep_bytes;
-    if (e < 0 || e >= ds->f.episodes)
-      return mb_fail(err, err_sz, "%s: episode %lld outside the %lld in the file", ds->path,
-                     (long long)e, (long long)ds->f.episodes);
-    if (!ds->raw_chunks) {
-      if (!sim_dataset_read(ds, SIM_DS_IMAGES, e, 1, dst, err, err_sz)) return false;
-      continue;
-    }
-    hsize_t off[5] = {(hsize_t)e, 0, 0, 0, 0}, zsize = 0;
-    if (H5Dget_chunk_storage_size(ds->f.ds[SIM_DS_IMAGES], off, &zsize) < 0 || zsize == 0)
-      return mb_fail(err, err_sz, "%s: images of episode %lld are missing", ds->path, (long long)e);
-    if (zsize > ds->zbuf_sz) {
-      uint8_t *p = realloc(ds->zbuf, zsize);
-      if (!p) return mb_fail(err, err_sz, "out of memory");
-      ds->zbuf = p;
-      ds->zbuf_sz = zsize;
-    }
-    uint32_t mask = 0;
-    if (H5Dread_chunk(ds->f.ds[SIM_DS_IMAGES], H5P_DEFAULT, off, &mask, ds->zbuf) < 0)
-      return mb_fail(err, err_sz, "%s: reading images of episode %lld failed", ds->path,
-                     (long long)e);
-    if (mask & 1) { /* the deflate filter was skipped for this chunk: stored raw */
-      if (zsize != ep_bytes)
-        return mb_fail(err, err_sz, "%s: images of episode %lld are damaged", ds->path,
-                       (long long)e);
-      memcpy(dst, ds->zbuf, ep_bytes);
-    } else {
-      uLongf got = (uLongf)ep_bytes;
-      if (uncompress(dst, &got, ds->zbuf, (uLong)zsize) != Z_OK || got != ep_bytes)
-        return mb_fail(err, err_sz, "%s: images of episode %lld are damaged", ds->path,
-                       (long long)e);
-    }
+  if (!ds->raw_chunks) { /* written by another tool with other chunking: HDF5's own path */
+    for (int64_t i = 0; i < n; i++)
+      if (!sim_dataset_read(ds, SIM_DS_IMAGES, episodes[i], 1,
+                            out + (size_t)i * SIM_EPISODE_FRAMES * SIM_IMAGE_BYTES, err, err_sz))
+        return false;
+    return true;
   }
+  image_reader ir = {.ds = ds, .episodes = episodes, .n = n, .out = out};
+  pthread_mutex_init(&ir.mu, NULL);
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  int nt = cpus < 1 ? 1 : cpus > 8 ? 8 : (int)cpus;
+  if (n < 8) nt = 1;
+  pthread_t tids[8];
+  int started = 0;
+  for (int t = 1; t < nt; t++)
+    if (pthread_create(&tids[started], NULL, image_reader_main, &ir) == 0) started++;
+  image_reader_main(&ir);
+  for (int t = 0; t < started; t++) pthread_join(tids[t], NULL);
+  pthread_mutex_destroy(&ir.mu);
+  if (ir.failed) return mb_fail(err, err_sz, "%s", ir.err);
   return true;
 }
