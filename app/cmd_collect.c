@@ -93,6 +93,9 @@ int app_cmd_collect(int argc, char **argv) {
     goto done;
   }
   int64_t fresh = st.episodes_after - st.episodes_before;
+  if (st.sim_warnings > 0)
+    fprintf(stderr, "mbold collect: warning: the simulator reported %lld instabilities\n",
+            (long long)st.sim_warnings);
   double fps = st.wall_s > 0 ? (double)(fresh * SIM_EPISODE_FRAMES) / st.wall_s : 0;
   if (st.cancelled) {
     rc = app_failure(cmd, "interrupted: %s holds %lld complete episodes; --resume continues it",

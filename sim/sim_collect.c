@@ -45,6 +45,7 @@ typedef struct collect_shared {
   sim_status fail_status;        /* why */
   char err[512];                 /* the first failure's message */
   double physics_s, render_s, compress_s, write_s, wait_s; /* summed timings */
+  int64_t warnings;                                        /* simulator warnings, all episodes */
 } collect_shared;
 
 static void batch_range(const collect_shared *sh, int64_t b, int64_t *lo, int64_t *hi) {
@@ -88,7 +89,7 @@ static void worker_free(worker_state *ws) {
 
 /* Runs the episodes of one batch into ws->eps. */
 static bool run_batch(collect_shared *sh, worker_state *ws, int64_t lo, int n, double *t_phys,
-                      double *t_render, char *err, size_t err_sz) {
+                      double *t_render, int64_t *warnings, char *err, size_t err_sz) {
   const int K = sh->meta.num_objects, J = sh->meta.arm_joints;
   double t0 = mb_now();
   for (int i = 0; i < n; i++) {
@@ -126,6 +127,7 @@ static bool run_batch(collect_shared *sh, worker_state *ws, int64_t lo, int n, d
     }
     *t_phys += mb_now() - t1;
   }
+  for (int i = 0; i < n; i++) *warnings += sim_world_warnings(ws->worlds[i]);
   return true;
 }
 
@@ -153,6 +155,7 @@ static void *worker_main(void *arg) {
     }
   }
   double t_phys = 0, t_render = 0, t_comp = 0, t_wait = 0, t_write = 0;
+  int64_t warnings = 0;
   for (;;) {
     if (mb_job_wait_if_paused(sh->hooks)) break;
     pthread_mutex_lock(&sh->mu);
@@ -164,7 +167,7 @@ static void *worker_main(void *arg) {
     int64_t lo, hi;
     batch_range(sh, b, &lo, &hi);
     int n = (int)(hi - lo);
-    if (!run_batch(sh, ws, lo, n, &t_phys, &t_render, err, sizeof err)) {
+    if (!run_batch(sh, ws, lo, n, &t_phys, &t_render, &warnings, err, sizeof err)) {
       fail(sh, SIM_STATUS_FAILED, err);
       break;
     }
@@ -205,6 +208,7 @@ static void *worker_main(void *arg) {
   sh->compress_s += t_comp;
   sh->wait_s += t_wait;
   sh->write_s += t_write;
+  sh->warnings += warnings;
   pthread_mutex_unlock(&sh->mu);
   worker_free(ws);
   return NULL;
@@ -289,6 +293,7 @@ sim_status sim_collect(const sim_collect_config *cfg, const mb_job_hooks *hooks,
   stats->compress_s = sh.compress_s;
   stats->write_s = sh.write_s;
   stats->wait_s = sh.wait_s;
+  stats->sim_warnings = sh.warnings;
   stats->episodes_after = sim_dataset_writer_episodes(sh.writer);
   stats->cancelled = !sh.failed && stats->episodes_after < sh.total;
   char cerr[256];

@@ -42,6 +42,7 @@ typedef struct sim_collect_stats {
   double compress_s;       /* summed over threads: image deflate */
   double write_s;          /* HDF5 appends and flushes (one at a time) */
   double wait_s;           /* summed over threads: waiting for an earlier batch to be written */
+  int64_t sim_warnings;    /* MuJoCo warnings (instabilities) over all episodes collected */
 } sim_collect_stats;
 
 /* The reset seed of episode `episode` of a collection with seed `seed`. */

@@ -55,10 +55,10 @@ bool sim_goal_check(sim_task task, bool hard, const sim_positions *s, const sim_
 /* ---- scripted controllers ---- */
 
 typedef struct ctl {
-  sim_world *w; /* the world driven */
-  const sim_model *m;
-  int steps;  /* control steps taken */
-  float grip; /* gripper action held throughout */
+  sim_world *w;       /* the world driven */
+  const sim_model *m; /* its model (workspace, action scale, mocap) */
+  int steps;          /* control steps taken */
+  float grip;         /* gripper action held throughout */
 } ctl;
 
 /* The commanded end-effector position (the mocap target): commands move it exactly. */

@@ -51,7 +51,7 @@ static void test_threads_and_resume(void) {
   cfg.out_path = test_path("t1.h5");
   sim_collect_stats st;
   CHECK_MSG(sim_collect(&cfg, NULL, &st, err, sizeof err) == SIM_STATUS_OK, "%s", err);
-  CHECK(st.episodes_after == 40 && !st.cancelled);
+  CHECK(st.episodes_after == 40 && !st.cancelled && st.sim_warnings == 0);
   cfg.out_path = test_path("t3.h5");
   cfg.threads = 3;
   CHECK_MSG(sim_collect(&cfg, NULL, &st, err, sizeof err) == SIM_STATUS_OK, "%s", err);

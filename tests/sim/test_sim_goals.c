@@ -8,6 +8,8 @@
 #include "sim_policy.h"
 #include "sim_render.h"
 
+#include "mb_file.h"
+
 #include <math.h>
 
 static void check_suite(sim_task task, bool hard) {
@@ -71,6 +73,39 @@ static void write_text(const char *path, const char *text) {
   FILE *f = fopen(path, "w");
   fputs(text, f);
   fclose(f);
+}
+
+/* States survive save and load bit for bit. */
+static void test_suite_round_trip(void) {
+  char err[512];
+  sim_suite s;
+  memset(&s, 0, sizeof s);
+  s.task = SIM_TASK_PUSH1;
+  s.seed = 12345678901234ull;
+  s.state_size = 7;
+  snprintf(s.scene_version, sizeof s.scene_version, "v");
+  sim_goal g;
+  memset(&g, 0, sizeof g);
+  double a[7] = {1.0 / 3, -0.0, 1e-300, -2.5e300, 123456789.123456789, 0.1 + 0.2, -7};
+  double b[7] = {M_PI, M_E, -1.0 / 7, 5e-324, 1, 2, 3};
+  g.start_state = a;
+  g.goal_state = b;
+  g.target = 0;
+  g.goal.object[0][1] = 1.0 / 9;
+  snprintf(g.image, sizeof g.image, "goal-000.png");
+  s.goals = &g;
+  s.count = 1;
+  const char *dir = test_path("roundtrip");
+  CHECK(mb_mkdir_p(dir, err, sizeof err));
+  CHECK_MSG(sim_suite_save(&s, dir, err, sizeof err), "%s", err);
+  sim_suite *l = sim_suite_load(dir, SIM_TASK_PUSH1, err, sizeof err);
+  CHECK_MSG(l != NULL, "%s", err);
+  if (!l) return;
+  CHECK(l->count == 1 && l->seed == s.seed && l->state_size == 7);
+  CHECK(memcmp(l->goals[0].start_state, a, sizeof a) == 0);
+  CHECK(memcmp(l->goals[0].goal_state, b, sizeof b) == 0);
+  CHECK(l->goals[0].goal.object[0][1] == 1.0 / 9);
+  sim_suite_free(l);
 }
 
 static void test_suite_errors(void) {
@@ -195,6 +230,7 @@ int main(void) {
   for (int t = 0; t < SIM_TASK_COUNT; t++) check_suite((sim_task)t, false);
   check_suite(SIM_TASK_PUSH1, true);
   check_suite(SIM_TASK_PUSH3, true);
+  test_suite_round_trip();
   test_suite_errors();
   test_png();
   test_oracle();
