@@ -130,7 +130,18 @@ bool sim_episode_compress(sim_episode *ep, int level) {
 
 static bool attr_write(hid_t loc, const char *name, hid_t ftype, hid_t mtype, hsize_t n,
                        const void *v) {
-  if (H5Aexists(loc, name) > 0) H5Adelete(loc, name);
+  /* Rewriting in place (the episode count after every append) keeps the object header from
+   * filling with deleted attributes. */
+  if (H5Aexists(loc, name) > 0) {
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t sp = H5Aget_space(a);
+    bool same = H5Sget_simple_extent_npoints(sp) == (hssize_t)(n ? n : 1);
+    H5Sclose(sp);
+    herr_t e = same ? H5Awrite(a, mtype, v) : -1;
+    H5Aclose(a);
+    if (same) return e >= 0;
+    H5Adelete(loc, name);
+  }
   hid_t sp = n == 0 ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &n, NULL);
   hid_t a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT);
   herr_t e = a < 0 ? -1 : H5Awrite(a, mtype, v);
