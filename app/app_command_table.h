@@ -1,2 +1,5 @@
 /* One line per subcommand: name, entry point, summary (included by app_commands.c). */
 APP_ENTRY("bench", app_cmd_bench, "benchmarks: collect, ops, train-distance, train-dynamics, plan")
+APP_ENTRY("collect", app_cmd_collect, "random-policy episodes into an HDF5 dataset")
+APP_ENTRY("dataset", app_cmd_dataset, "dataset stats FILE.h5: size, splits, interaction statistics")
+APP_ENTRY("goals", app_cmd_goals, "goal suite: suite.json and goal-NNN.png made by simulating")
