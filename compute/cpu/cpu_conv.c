@@ -88,6 +88,174 @@ static void col2im(const conv_geom *g, const float *col, size_t ld, size_t col0,
       }
 }
 
+/* ---- direct convolution for layers with few output channels ------------------------------------
+ *
+ * With 8 to 32 output channels im2col writes 4 bytes of column matrix for every O / 2 flops, so
+ * the layer is bound by memory, not arithmetic. Instead each sample's input is split once into
+ * column phases (xd[c][r][row][j] = x[c][row - ph][sw * (j - M) + r], zero outside), which turns
+ * every kernel tap into a contiguous 8-float load for 8 neighbouring output pixels; 8 output
+ * channels accumulate in registers. The same planes serve the weight gradient. */
+
+typedef struct phase_geom {
+  int rows;  /* rows per phase plane (ph of zeros above, enough below) */
+  int cols;  /* columns per phase row, margins included */
+  int m;     /* left margin: the column of j = 0 */
+  int q[16]; /* per kx: column shift, ix = sw * (ox + q) + r */
+  int r[16]; /* per kx: column phase */
+} phase_geom;
+
+static bool direct_ok(const conv_geom *g) {
+  return g->wo % 8 == 0 && g->o % 8 == 0 && g->o <= 32 && g->kw <= 16;
+}
+
+static int floor_div(int a, int b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+static phase_geom phase_of(const conv_geom *g) {
+  phase_geom pg = {0};
+  int qmin = 0, qmax = 0;
+  for (int kx = 0; kx < g->kw; kx++) {
+    int d = kx - g->pw, q = floor_div(d, g->sw);
+    pg.q[kx] = q;
+    pg.r[kx] = d - q * g->sw;
+    if (q < qmin) qmin = q;
+    if (q > qmax) qmax = q;
+  }
+  pg.m = -qmin;
+  int wq = (g->w + g->sw - 1) / g->sw, jend = g->wo + qmax;
+  pg.cols = pg.m + (wq > jend ? wq : jend);
+  int need = g->sh * (g->ho - 1) + g->kh;
+  pg.rows = g->h + g->ph > need ? g->h + g->ph : need;
+  return pg;
+}
+
+static size_t phase_floats(const conv_geom *g, const phase_geom *pg) {
+  return (size_t)g->c * g->sw * pg->rows * pg->cols;
+}
+
+/* Splits one sample into its phase planes. Only what the kernels read is written: the data and
+ * zeros around it (a whole memset would double the memory traffic). */
+CPU_HOT static void phase_split(const conv_geom *g, const phase_geom *pg, const float *x,
+                                float *xd) {
+  const int cols = pg->cols, m = pg->m;
+  for (int c = 0; c < g->c; c++)
+    for (int r = 0; r < g->sw; r++) {
+      float *plane = xd + ((size_t)c * g->sw + r) * pg->rows * cols;
+      int n = (g->w - r + g->sw - 1) / g->sw; /* valid columns of this phase */
+      memset(plane, 0, (size_t)g->ph * cols * sizeof(float));
+      for (int iy = 0; iy < g->h; iy++) {
+        const float *src = x + ((size_t)c * g->h + iy) * g->w;
+        float *row = plane + (size_t)(iy + g->ph) * cols, *dst = row + m;
+        for (int j = 0; j < m; j++) row[j] = 0.0f;
+        int j = 0;
+        if (g->sw == 1)
+          for (; j + 8 <= n; j += 8) cpu_v8_store(dst + j, cpu_v8_load(src + j));
+        else if (g->sw == 2) {
+          /* 16 input floats from an even column give 8 of phase r: never reads past the row. */
+          const cpu_v8i pick =
+              r ? (cpu_v8i){1, 3, 5, 7, 9, 11, 13, 15} : (cpu_v8i){0, 2, 4, 6, 8, 10, 12, 14};
+          for (; j + 8 <= n && 2 * j + 16 <= g->w; j += 8)
+            cpu_v8_store(dst + j, __builtin_shuffle(cpu_v8_load(src + 2 * j),
+                                                    cpu_v8_load(src + 2 * j + 8), pick));
+        }
+        for (; j < n; j++) dst[j] = src[g->sw * j + r];
+        for (j = m + n; j < cols; j++) row[j] = 0.0f;
+      }
+      memset(plane + (size_t)(g->h + g->ph) * cols, 0,
+             (size_t)(pg->rows - g->h - g->ph) * cols * sizeof(float));
+    }
+}
+
+/* The start of tap (c, ky, kx)'s row for output row oy, at output column 0. */
+static inline const float *tap_row(const conv_geom *g, const phase_geom *pg, const float *xd, int c,
+                                   int ky, int kx, int oy) {
+  return xd + (((size_t)c * g->sw + pg->r[kx]) * pg->rows + g->sh * oy + ky) * pg->cols + pg->m +
+         pg->q[kx];
+}
+
+/* y[o][oy][ox] = b[o] + sum over taps of wt[tap][o] * x(tap, oy, ox) + beta * y, for one sample;
+ * wt is the weight transposed to [k][o]. */
+CPU_HOT static void direct_fwd_sample(const conv_geom *g, const phase_geom *pg, const float *xd,
+                                      const float *wt, const float *bias, float *y, float beta) {
+  const int wide = g->wo % 16 == 0; /* two vectors of pixels per step: half the weight loads */
+  const size_t plane = (size_t)g->ho * g->wo;
+  for (int ob = 0; ob < g->o; ob += 8)
+    for (int oy = 0; oy < g->ho; oy++)
+      for (int ox = 0; ox < g->wo; ox += wide ? 16 : 8) {
+        cpu_v8 a0[8], a1[8];
+        for (int o = 0; o < 8; o++) a0[o] = a1[o] = cpu_v8_set1(bias ? bias[ob + o] : 0.0f);
+        const float *w = wt + ob;
+        /* Separate loops so that each keeps its accumulators in registers. */
+        if (wide) {
+          for (int c = 0; c < g->c; c++)
+            for (int ky = 0; ky < g->kh; ky++)
+              for (int kx = 0; kx < g->kw; kx++, w += g->o) {
+                const float *src = tap_row(g, pg, xd, c, ky, kx, oy) + ox;
+                cpu_v8 v0 = cpu_v8_load(src), v1 = cpu_v8_load(src + 8);
+                for (int o = 0; o < 8; o++) {
+                  cpu_v8 wv = cpu_v8_set1(w[o]);
+                  a0[o] += v0 * wv;
+                  a1[o] += v1 * wv;
+                }
+              }
+        } else {
+          for (int c = 0; c < g->c; c++)
+            for (int ky = 0; ky < g->kh; ky++)
+              for (int kx = 0; kx < g->kw; kx++, w += g->o) {
+                cpu_v8 v0 = cpu_v8_load(tap_row(g, pg, xd, c, ky, kx, oy) + ox);
+                for (int o = 0; o < 8; o++) a0[o] += v0 * cpu_v8_set1(w[o]);
+              }
+        }
+        for (int o = 0; o < 8; o++) {
+          float *dst = y + (size_t)(ob + o) * plane + (size_t)oy * g->wo + ox;
+          if (beta != 0.0f) {
+            a0[o] += cpu_v8_set1(beta) * cpu_v8_load(dst);
+            if (wide) a1[o] += cpu_v8_set1(beta) * cpu_v8_load(dst + 8);
+          }
+          cpu_v8_store(dst, a0[o]);
+          if (wide) cpu_v8_store(dst + 8, a1[o]);
+        }
+      }
+}
+
+static inline float hsum8(cpu_v8 v) {
+  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+}
+
+/* dw[o][tap] += sum over pixels of dy[o][pixel] * x(tap, pixel), for one sample. */
+CPU_HOT static void direct_bwd_weight_sample(const conv_geom *g, const phase_geom *pg,
+                                             const float *xd, const float *dy, float *dw) {
+  const size_t plane = (size_t)g->ho * g->wo;
+  const int taps = (int)g->k;
+  for (int ob = 0; ob < g->o; ob += 8)
+    for (int t = 0; t < taps; t += 2) {
+      const int two = t + 1 < taps;
+      int c0 = t / (g->kh * g->kw), ky0 = t / g->kw % g->kh, kx0 = t % g->kw;
+      int t1 = two ? t + 1 : t;
+      int c1 = t1 / (g->kh * g->kw), ky1 = t1 / g->kw % g->kh, kx1 = t1 % g->kw;
+      cpu_v8 a0[8], a1[8];
+      for (int o = 0; o < 8; o++) a0[o] = a1[o] = cpu_v8_set1(0.0f);
+      for (int oy = 0; oy < g->ho; oy++) {
+        const float *s0 = tap_row(g, pg, xd, c0, ky0, kx0, oy);
+        const float *s1 = tap_row(g, pg, xd, c1, ky1, kx1, oy);
+        const float *gy = dy + (size_t)ob * plane + (size_t)oy * g->wo;
+        for (int ox = 0; ox < g->wo; ox += 8) {
+          cpu_v8 x0 = cpu_v8_load(s0 + ox), x1 = cpu_v8_load(s1 + ox);
+          for (int o = 0; o < 8; o++) {
+            cpu_v8 gv = cpu_v8_load(gy + (size_t)o * plane + ox);
+            a0[o] += gv * x0;
+            a1[o] += gv * x1;
+          }
+        }
+      }
+      for (int o = 0; o < 8; o++) {
+        dw[(size_t)(ob + o) * g->k + t] += hsum8(a0[o]);
+        if (two) dw[(size_t)(ob + o) * g->k + t + 1] += hsum8(a1[o]);
+      }
+    }
+}
+
 /* ---- the three cores ------------------------------------------------------------------------- */
 
 typedef struct conv_job {
@@ -101,6 +269,8 @@ typedef struct conv_job {
   float beta;      /* accumulate into the output */
   int parts;       /* weight gradient: tasks over the groups */
   float *partial;  /* weight gradient: [parts, o, k] */
+  phase_geom pg;   /* direct path: the phase planes' layout */
+  const float *wt; /* direct forward: the weight transposed to [k, o] */
 } conv_job;
 
 static void group_of(const conv_geom *g, int grp, int *n0, int *s) {
@@ -129,6 +299,14 @@ static const float *group_dy(conv_job *j, int n0, int s, int worker) {
       memcpy(m + (size_t)o * s * g->p + (size_t)i * g->p,
              j->dy + (size_t)(n0 + i) * out_sz + (size_t)o * g->p, g->p * sizeof(float));
   return m;
+}
+
+static void fwd_direct_task(void *v, int n, int worker) {
+  conv_job *j = v;
+  const conv_geom *g = &j->g;
+  float *xd = cpu_scratch_get(j->ctx, worker, 0, phase_floats(g, &j->pg));
+  phase_split(g, &j->pg, j->x + (size_t)n * g->c * g->h * g->w, xd);
+  direct_fwd_sample(g, &j->pg, xd, j->wt, j->b, j->y + (size_t)n * g->o * g->p, j->beta);
 }
 
 static void fwd_task(void *v, int grp, int worker) {
@@ -189,6 +367,20 @@ static void bwd_data_task(void *v, int grp, int worker) {
   }
 }
 
+static void bwd_weight_direct_task(void *v, int part, int worker) {
+  conv_job *j = v;
+  const conv_geom *g = &j->g;
+  float *dw = j->partial + (size_t)part * g->o * g->k;
+  memset(dw, 0, (size_t)g->o * g->k * sizeof(float));
+  size_t nb, ne;
+  cpu_split((size_t)g->n, j->parts, part, &nb, &ne);
+  float *xd = cpu_scratch_get(j->ctx, worker, 0, phase_floats(g, &j->pg));
+  for (size_t n = nb; n < ne; n++) {
+    phase_split(g, &j->pg, j->x + n * g->c * g->h * g->w, xd);
+    direct_bwd_weight_sample(g, &j->pg, xd, j->dy + n * g->o * g->p, dw);
+  }
+}
+
 static void bwd_weight_task(void *v, int part, int worker) {
   conv_job *j = v;
   const conv_geom *g = &j->g;
@@ -211,6 +403,15 @@ static void bwd_weight_task(void *v, int part, int worker) {
 static void conv_fwd_core(cmp_ctx *ctx, const conv_geom *g, const float *x, const float *w,
                           const float *b, float *y, float beta) {
   conv_job j = {.ctx = ctx, .g = *g, .x = x, .w = w, .b = b, .y = y, .beta = beta};
+  if (direct_ok(g)) {
+    float *wt = cpu_shared_get(ctx, 1, g->k * g->o);
+    for (int o = 0; o < g->o; o++)
+      for (size_t k = 0; k < g->k; k++) wt[k * g->o + o] = w[o * g->k + k];
+    j.wt = wt;
+    j.pg = phase_of(g);
+    cpu_parallel(ctx, g->n, fwd_direct_task, &j);
+    return;
+  }
   cpu_parallel(ctx, g->groups, fwd_task, &j);
 }
 
@@ -222,11 +423,14 @@ static void conv_bwd_data_core(cmp_ctx *ctx, const conv_geom *g, const float *dy
 
 static void conv_bwd_weight_core(cmp_ctx *ctx, const conv_geom *g, const float *dy, const float *x,
                                  float *dw, float beta) {
-  int parts = cpu_of(ctx)->nthreads < g->groups ? cpu_of(ctx)->nthreads : g->groups;
+  bool direct = direct_ok(g);
+  int units = direct ? g->n : g->groups;
+  int parts = cpu_of(ctx)->nthreads < units ? cpu_of(ctx)->nthreads : units;
   size_t wsz = (size_t)g->o * g->k;
   conv_job j = {.ctx = ctx, .g = *g, .x = x, .dy = dy, .parts = parts};
   j.partial = cpu_shared_get(ctx, 0, wsz * (size_t)parts);
-  cpu_parallel(ctx, parts, bwd_weight_task, &j);
+  if (direct) j.pg = phase_of(g);
+  cpu_parallel(ctx, parts, direct ? bwd_weight_direct_task : bwd_weight_task, &j);
   for (size_t i = 0; i < wsz; i++) {
     float acc = j.partial[i];
     for (int t = 1; t < parts; t++) acc += j.partial[(size_t)t * wsz + i];

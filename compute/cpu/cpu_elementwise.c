@@ -107,25 +107,26 @@ void cpu_copy_channels(cmp_ctx *ctx, const cmp_tensor *src, int src_c0, const cm
 /* ---- activations ------------------------------------------------------------------------------
  */
 
-static void act_fwd_range(void *v, size_t b, size_t e) {
+/* y = act(x) over [b, e); x == y allowed. ReLU and leaky ReLU in explicit vectors: the compiler
+ * does not vectorise the in-place select (it sees a conditional store). NaN propagates. */
+CPU_HOT static void act_fwd_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
-  const float *restrict x = g->x;
-  float *y = g->y; /* may alias x */
-  float alpha = g->a;
-  switch ((cmp_act)g->kind) {
-    case CMP_ACT_RELU:
-      for (size_t i = b; i < e; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
-      break;
-    case CMP_ACT_LEAKY_RELU:
-      for (size_t i = b; i < e; i++) y[i] = x[i] > 0.0f ? x[i] : alpha * x[i];
-      break;
-    case CMP_ACT_TANH:
-      for (size_t i = b; i < e; i++) y[i] = tanhf(x[i]);
-      break;
-    case CMP_ACT_SIGMOID:
-      for (size_t i = b; i < e; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
-      break;
-  }
+  const float *x = g->x;
+  float *y = g->y, alpha = g->a;
+  cmp_act act = (cmp_act)g->kind;
+  if (act == CMP_ACT_RELU || act == CMP_ACT_LEAKY_RELU) {
+    float neg = act == CMP_ACT_RELU ? 0.0f : alpha;
+    cpu_v8 zero = cpu_v8_set1(0.0f), vneg = cpu_v8_set1(neg);
+    size_t i = b;
+    for (; i + 8 <= e; i += 8) {
+      cpu_v8 t = cpu_v8_load(x + i);
+      cpu_v8_store(y + i, cpu_v8_select(t > zero, t, t * vneg));
+    }
+    for (; i < e; i++) y[i] = x[i] > 0.0f ? x[i] : neg * x[i];
+  } else if (act == CMP_ACT_TANH)
+    for (size_t i = b; i < e; i++) y[i] = tanhf(x[i]);
+  else
+    for (size_t i = b; i < e; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
 void cpu_act_fwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tensor *y, float alpha) {
@@ -133,27 +134,39 @@ void cpu_act_fwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tenso
   for_range(ctx, cmp_numel(x), act >= CMP_ACT_TANH ? 20 : 1, act_fwd_range, &g);
 }
 
-static void act_bwd_range(void *v, size_t b, size_t e) {
+/* dx = act'(.) dy + beta dx; x, y, dy are read only (and may alias each other), dx may alias none.
+ */
+CPU_HOT static void act_bwd_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
   const float *x = g->x, *y = g->y, *dy = g->z;
-  float *dx = g->w, alpha = g->a, beta = g->b;
-  for (size_t i = b; i < e; i++) {
-    float d;
-    switch ((cmp_act)g->kind) {
-      case CMP_ACT_RELU:
-        d = x[i] > 0.0f ? dy[i] : 0.0f;
-        break;
-      case CMP_ACT_LEAKY_RELU:
-        d = x[i] > 0.0f ? dy[i] : alpha * dy[i];
-        break;
-      case CMP_ACT_TANH:
-        d = (1.0f - y[i] * y[i]) * dy[i];
-        break;
-      default:
-        d = y[i] * (1.0f - y[i]) * dy[i];
-        break;
+  float *restrict dx = g->w;
+  float alpha = g->a, beta = g->b;
+  cmp_act act = (cmp_act)g->kind;
+  if (act == CMP_ACT_RELU || act == CMP_ACT_LEAKY_RELU) {
+    /* ReLU passes 0 (not 0 * dy, which would turn an infinite dy into NaN). */
+    cpu_v8 zero = cpu_v8_set1(0.0f), vneg = cpu_v8_set1(alpha), vbeta = cpu_v8_set1(beta);
+    bool relu = act == CMP_ACT_RELU;
+    size_t i = b;
+    for (; i + 8 <= e; i += 8) {
+      cpu_v8 g8 = cpu_v8_load(dy + i);
+      cpu_v8 d = cpu_v8_select(cpu_v8_load(x + i) > zero, g8, relu ? zero : g8 * vneg);
+      if (beta != 0.0f) d += vbeta * cpu_v8_load(dx + i);
+      cpu_v8_store(dx + i, d);
     }
-    dx[i] = beta == 0.0f ? d : d + beta * dx[i];
+    for (; i < e; i++) {
+      float d = x[i] > 0.0f ? dy[i] : relu ? 0.0f : alpha * dy[i];
+      dx[i] = beta == 0.0f ? d : d + beta * dx[i];
+    }
+  } else if (act == CMP_ACT_TANH) {
+    for (size_t i = b; i < e; i++) {
+      float d = (1.0f - y[i] * y[i]) * dy[i];
+      dx[i] = beta == 0.0f ? d : d + beta * dx[i];
+    }
+  } else {
+    for (size_t i = b; i < e; i++) {
+      float d = y[i] * (1.0f - y[i]) * dy[i];
+      dx[i] = beta == 0.0f ? d : d + beta * dx[i];
+    }
   }
 }
 

@@ -475,6 +475,9 @@ static const conv_case conv_cases[] = {
     {2, 5, 11, 13, 3, {5, 3, 3, 2, 2, 0}},  /* non-square kernel and stride, edge padding */
     {4, 7, 6, 5, 9, {1, 1, 1, 1, 0, 0}},    /* pointwise */
     {3, 2, 9, 9, 4, {2, 2, 3, 3, 0, 0}},    /* stride > kernel: pixels never read */
+    {2, 3, 5, 16, 8, {3, 3, 1, 1, 1, 1}},   /* the CPU's direct path, stride 1 */
+    {3, 4, 7, 23, 16, {5, 5, 3, 3, 2, 2}},  /* the CPU's direct path, stride 3, wide padding */
+    {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},   /* the CPU's direct path, pointwise */
 };
 
 typedef struct conv_fd {
