@@ -31,7 +31,7 @@ static double max_tick_width(MbDrawStyle *st, const MbTicks *t) {
   for (int k = 0; k < t->n; k++) {
     char buf[32];
     double w;
-    mb_ticks_format(t->value[k], t->decimals, buf, sizeof buf);
+    mb_ticks_label(t, k, buf, sizeof buf);
     mb_draw_text_size(st, MB_TEXT_SMALL, buf, &w, NULL);
     m = MAX(m, w);
   }
@@ -203,12 +203,12 @@ void mb_axes_draw(const MbAxes *ax, MbDrawStyle *st) {
   }
   mb_cairo_set_rgba(cr, &st->fg);
   for (int k = 0; k < ax->xt.n; k++) {
-    mb_ticks_format(ax->xt.value[k], ax->xt.decimals, buf, sizeof buf);
+    mb_ticks_label(&ax->xt, k, buf, sizeof buf);
     mb_draw_text(st, MB_TEXT_SMALL, buf, round(mb_axes_x_to_px(ax, ax->xt.value[k])), y1 + TICK + 2,
                  0.5, 0, FALSE);
   }
   for (int k = 0; k < ax->yt.n; k++) {
-    mb_ticks_format(ax->yt.value[k], ax->yt.decimals, buf, sizeof buf);
+    mb_ticks_label(&ax->yt, k, buf, sizeof buf);
     mb_draw_text(st, MB_TEXT_SMALL, buf, x0 - TICK - 3, round(mb_axes_y_to_px(ax, ax->yt.value[k])),
                  1, 0.5, FALSE);
   }

@@ -106,16 +106,12 @@ static void changed(MbHeatmap *self) {
 
 /* ---- layout ---- */
 
-static void tick_label(const MbTicks *t, double v, char *buf, size_t sz) {
-  mb_ticks_format(v, t->decimals, buf, sz);
-}
-
 static double max_label_width(MbDrawStyle *st, const MbTicks *t) {
   double m = 0;
   for (int k = 0; k < t->n; k++) {
     char buf[32];
     double w;
-    tick_label(t, t->value[k], buf, sizeof buf);
+    mb_ticks_label(t, k, buf, sizeof buf);
     mb_draw_text_size(st, MB_TEXT_SMALL, buf, &w, NULL);
     m = MAX(m, w);
   }
@@ -228,7 +224,7 @@ static void draw_all(MbHeatmap *self, MbDrawStyle *st, cairo_t *cr, int w, int h
     cairo_move_to(cr, x, yb);
     cairo_line_to(cr, x, yb + TICK);
     cairo_stroke(cr);
-    tick_label(&L.xt, L.xt.value[k], buf, sizeof buf);
+    mb_ticks_label(&L.xt, k, buf, sizeof buf);
     mb_draw_text(st, MB_TEXT_SMALL, buf, x, yb + TICK + 2, 0.5, 0, FALSE);
   }
   for (int k = 0; k < L.yt.n; k++) {
@@ -236,7 +232,7 @@ static void draw_all(MbHeatmap *self, MbDrawStyle *st, cairo_t *cr, int w, int h
     cairo_move_to(cr, p->origin.x, y);
     cairo_line_to(cr, p->origin.x - TICK, y);
     cairo_stroke(cr);
-    tick_label(&L.yt, L.yt.value[k], buf, sizeof buf);
+    mb_ticks_label(&L.yt, k, buf, sizeof buf);
     mb_draw_text(st, MB_TEXT_SMALL, buf, p->origin.x - TICK - 3, y, 1, 0.5, FALSE);
   }
   if (*self->x_label)
@@ -278,7 +274,7 @@ static void draw_all(MbHeatmap *self, MbDrawStyle *st, cairo_t *cr, int w, int h
       cairo_move_to(cr, xr, y);
       cairo_line_to(cr, xr + TICK, y);
       cairo_stroke(cr);
-      tick_label(&L.vt, L.vt.value[k], buf, sizeof buf);
+      mb_ticks_label(&L.vt, k, buf, sizeof buf);
       mb_draw_text(st, MB_TEXT_SMALL, buf, xr + TICK + 3, y, 0, 0.5, FALSE);
     }
   }

@@ -209,6 +209,7 @@ gboolean mb_scene_view_set_frame(MbSceneView *self, const guint8 *pixels, int wi
     char *text = g_strdup_printf("Agent view · %d×%d", width, height);
     gtk_label_set_text(GTK_LABEL(self->badge), text);
     g_free(text);
+    gtk_widget_queue_allocate(GTK_WIDGET(self)); /* the frame rectangle moves the badge */
   }
   self->frame_w = width;
   self->frame_h = height;
@@ -539,9 +540,17 @@ static void mb_scene_view_measure(GtkWidget *widget, GtkOrientation orientation,
 }
 
 static void mb_scene_view_size_allocate(GtkWidget *widget, int width, int height, int baseline) {
-  for (GtkWidget *c = gtk_widget_get_first_child(widget); c; c = gtk_widget_get_next_sibling(c))
-    gtk_widget_allocate(c, width, height, baseline, NULL);
-  update_render_size(MB_SCENE_VIEW(widget));
+  MbSceneView *self = MB_SCENE_VIEW(widget);
+  gtk_widget_allocate(self->placeholder, width, height, baseline, NULL);
+  /* The badge sits in the corner of the image, not of the widget. */
+  graphene_rect_t r;
+  if (mb_scene_view_get_frame_rect(self, &r)) {
+    GskTransform *t = gsk_transform_translate(NULL, &r.origin);
+    gtk_widget_allocate(self->badge, (int)r.size.width, (int)r.size.height, -1, t);
+  } else {
+    gtk_widget_allocate(self->badge, width, height, baseline, NULL);
+  }
+  update_render_size(self);
 }
 
 static void on_scale_factor(GObject *obj, GParamSpec *pspec, gpointer data) {

@@ -5,9 +5,10 @@
 
 #include <gtk/gtk.h>
 
-/* Renders what the widget shows at its current size into a texture. The widget must be realized
- * (inside a shown window) and have a size; otherwise returns NULL and sets error. Caller owns the
- * returned texture. */
+/* Renders what the widget shows at its current size into a texture: the widget's part of its
+ * window, so whatever is behind the widget (the window background) is included. The widget must be
+ * realized (inside a shown window) and have a size; otherwise returns NULL and sets error. Caller
+ * owns the returned texture. */
 GdkTexture *mb_widget_render_texture(GtkWidget *widget, GError **error);
 
 /* Renders the widget as above and writes it to path as PNG atomically (temporary file, fsync,

@@ -21,6 +21,7 @@ static int decimals_for(double step) {
 }
 
 void mb_ticks_linear(double lo, double hi, int target, MbTicks *out) {
+  out->log = 0;
   out->n = 0;
   out->step = 0;
   out->decimals = 0;
@@ -37,6 +38,7 @@ void mb_ticks_linear(double lo, double hi, int target, MbTicks *out) {
 }
 
 void mb_ticks_log(double lo, double hi, MbTicks *out) {
+  out->log = 1;
   out->n = 0;
   out->step = 0;
   out->decimals = 0;
@@ -67,6 +69,16 @@ void mb_ticks_round_range(double *lo, double *hi, int target) {
   double step = nice_step(*hi - *lo, target);
   *lo = floor(*lo / step + 1e-9) * step;
   *hi = ceil(*hi / step - 1e-9) * step;
+}
+
+void mb_ticks_label(const MbTicks *t, int k, char *buf, size_t buf_sz) {
+  double v = t->value[k];
+  int decimals = t->decimals;
+  if (t->log && v > 0) {
+    decimals = (int)ceil(-log10(v) - 1e-9);
+    if (decimals < 0) decimals = 0;
+  }
+  mb_ticks_format(v, decimals, buf, buf_sz);
 }
 
 void mb_ticks_format(double v, int decimals, char *buf, size_t buf_sz) {

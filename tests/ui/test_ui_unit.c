@@ -182,6 +182,10 @@ static void test_ticks(void) {
   CHECK(t.n == 5);
   CHECK_NEAR(t.value[0], 1e-3, 1e-15);
   CHECK_NEAR(t.value[4], 10, 1e-12);
+  mb_ticks_label(&t, 0, buf, sizeof buf);
+  CHECK_MSG(!strcmp(buf, "0.001"), "got %s", buf);
+  mb_ticks_label(&t, 4, buf, sizeof buf);
+  CHECK_MSG(!strcmp(buf, "10"), "got %s", buf);
   mb_ticks_log(0, 10, &t);
   CHECK(t.n == 0);
   double lo = 0.13, hi = 9.7;
