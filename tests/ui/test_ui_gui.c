@@ -256,6 +256,20 @@ static void rec_double(GtkWidget *w, double d, Rec *r) {
 
 /* ---- scene view ---- */
 
+/* Where OpenGL puts a world point in the frame rectangle: clip = P V p, NDC = clip / w, y up. An
+ * independent reference for the widget's overlay projection. */
+static void gl_project(const float view[16], const float proj[16], const graphene_rect_t *r,
+                       const float p[3], double out[2]) {
+  mat4 v, pr, m;
+  memcpy(v, view, sizeof v);
+  memcpy(pr, proj, sizeof pr);
+  glm_mat4_mul(pr, v, m);
+  vec4 in = {p[0], p[1], p[2], 1}, c;
+  glm_mat4_mulv(m, in, c);
+  out[0] = r->origin.x + (c[0] / c[3] + 1) / 2 * r->size.width;
+  out[1] = r->origin.y + (1 - c[1] / c[3]) / 2 * r->size.height;
+}
+
 typedef struct {
   MbSceneView *view;
   guint8 *pixels;
@@ -284,14 +298,13 @@ static void test_scene_view(void) {
   CHECK(!mb_scene_view_set_frame(view, frame, 640, 480, 10)); /* stride too small */
   CHECK(mb_scene_view_set_frame(view, frame, 640, 480, 640 * 3));
   MbFreeCamera cam = {.lookat = {0, 0, 0}, .distance = 1.5, .azimuth = 90, .elevation = -40};
-  float viewm[16], proj[16], vp[16];
+  float viewm[16], proj[16];
   mb_free_camera_view_matrix(&cam, viewm);
   mat4 p;
   glm_perspective(glm_rad(45.0f), 640.0f / 480.0f, 0.01f, 50.0f, p);
   memcpy(proj, p, sizeof proj);
-  mb_mat4_mul(proj, viewm, vp);
   mb_scene_view_set_matrices(view, viewm, proj);
-  float line[] = {-0.3f, 0, 0, 0.3f, 0, 0};
+  float line[] = {-0.3f, -0.1f, 0, 0.3f, -0.1f, 0}; /* off-centre: below the middle row */
   float arc[3 * 20];
   for (int k = 0; k < 20; k++) {
     double t = k / 19.0 * M_PI;
@@ -308,21 +321,26 @@ static void test_scene_view(void) {
   settle(100);
   graphene_rect_t fr;
   CHECK(mb_scene_view_get_frame_rect(view, &fr));
-  MbViewport port = {fr.origin.x, fr.origin.y, fr.size.width, fr.size.height};
+  CHECK(fr.size.width == 640 && fr.size.height == 480);
   Shot s = shoot(sv, "scene-view");
-  float pts[][3] = {{0, 0, 0}, {0.15f, 0, 0}, {-0.2f, 0, 0}};
+  float pts[][3] = {{0, -0.1f, 0}, {0.15f, -0.1f, 0}, {-0.2f, -0.1f, 0}};
   for (int k = 0; k < 3; k++) {
     double xy[2];
-    CHECK(mb_project_point(vp, &port, pts[k], xy));
+    gl_project(viewm, proj, &fr, pts[k], xy);
     CHECK_COLOR(&s, xy[0], xy[1], 255, 0, 0, 8);
   }
   double xy[2];
+  /* The look-at point is the frame's centre. */
+  float centre[3] = {0, 0, 0};
+  gl_project(viewm, proj, &fr, centre, xy);
+  CHECK_NEAR(xy[0], fr.origin.x + fr.size.width / 2, 0.01);
+  CHECK_NEAR(xy[1], fr.origin.y + fr.size.height / 2, 0.01);
   float off[3] = {0, 0.4f, 0}; /* nothing drawn there: the frame's own gradient shows */
-  CHECK(mb_project_point(vp, &port, off, xy));
+  gl_project(viewm, proj, &fr, off, xy);
   int bx = (int)(xy[0] - fr.origin.x), by = (int)(xy[1] - fr.origin.y);
   CHECK_COLOR(&s, xy[0], xy[1], 40 + 60 * bx / 640, 60 + 80 * by / 480, 110, 6);
   /* The goal marker's ring passes radius px right of its centre. */
-  CHECK(mb_project_point(vp, &port, goal.position, xy));
+  gl_project(viewm, proj, &fr, goal.position, xy);
   CHECK(count_color(&s, (int)xy[0] + 8, (int)xy[1] - 2, (int)xy[0] + 13, (int)xy[1] + 3, 26, 255,
                     77, 30) > 0);
   g_free(s.data);
