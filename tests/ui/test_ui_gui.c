@@ -900,6 +900,43 @@ static void test_builder(void) {
   g_object_unref(b);
 }
 
+/* ---- desktop integration: the .desktop file and the icon it names ---- */
+
+static void test_desktop_files(void) {
+  char *desktop = g_build_filename(MBOLD_SOURCE_ASSETS, "org.mbold.Workbench.desktop", NULL);
+  GKeyFile *kf = g_key_file_new();
+  GError *error = NULL;
+  CHECK_MSG(g_key_file_load_from_file(kf, desktop, G_KEY_FILE_NONE, &error), "%s: %s", desktop,
+            error ? error->message : "?");
+  g_clear_error(&error);
+  char *exec = g_key_file_get_string(kf, "Desktop Entry", "Exec", NULL);
+  char *icon = g_key_file_get_string(kf, "Desktop Entry", "Icon", NULL);
+  char *type = g_key_file_get_string(kf, "Desktop Entry", "Type", NULL);
+  CHECK(exec && !strcmp(exec, "mbold"));
+  CHECK(icon && !strcmp(icon, "org.mbold.Workbench"));
+  CHECK(type && !strcmp(type, "Application"));
+  char *svg = g_strdup_printf("%s/icons/hicolor/scalable/apps/%s.svg", MBOLD_SOURCE_ASSETS,
+                              icon ? icon : "?");
+  GdkTexture *tex = gdk_texture_new_from_filename(svg, &error);
+  CHECK_MSG(tex != NULL, "%s: %s", svg, error ? error->message : "?");
+  g_clear_error(&error);
+  if (tex) {
+    /* Not blank: the heatmap's viridis[0] goal cell is there. */
+    int w = gdk_texture_get_width(tex), h = gdk_texture_get_height(tex);
+    Shot s = {w, h, (gsize)w * 4, g_malloc((gsize)w * h * 4)};
+    gdk_texture_download(tex, s.data, s.stride);
+    CHECK(count_color(&s, 0, 0, w, h, 0x44, 0x01, 0x54, 3) > 10);
+    g_free(s.data);
+    g_object_unref(tex);
+  }
+  g_free(svg);
+  g_free(exec);
+  g_free(icon);
+  g_free(type);
+  g_key_file_free(kf);
+  g_free(desktop);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s ARTEFACT_DIR\n", argv[0]);
@@ -914,6 +951,7 @@ int main(int argc, char **argv) {
   }
   mb_ui_register_types();
   test_builder();
+  test_desktop_files();
   test_scene_view();
   test_image_view();
   test_goal_gallery();
