@@ -83,6 +83,12 @@ static void format_cost(double cost, char *buf, size_t sz) {
 static void relayout(MbFilmstrip *self) {
   /* The column fits typical costs at least, so that it does not jump between replans. */
   PangoLayout *layout = gtk_widget_create_pango_layout(self->area, "cost 0000.00");
+  /* Measured bold: the best row's label is bold and must fit the same column. */
+  PangoFontDescription *bold = pango_font_description_copy(
+      pango_context_get_font_description(pango_layout_get_context(layout)));
+  pango_font_description_set_weight(bold, PANGO_WEIGHT_BOLD);
+  pango_layout_set_font_description(layout, bold);
+  pango_font_description_free(bold);
   int tw, th;
   pango_layout_get_pixel_size(layout, &tw, &th);
   double label_w = tw;

@@ -27,8 +27,10 @@ struct _MbHeatmap {
   gboolean has_marker;                     /* draw the marker */
   double marker_x, marker_y;               /* marker position, metres */
   int hover_i, hover_j;                    /* cell under the pointer, -1 when none */
-  cairo_surface_t *cells; /* N x N ARGB32 image of the colours (row 0 = top = j N-1) */
-  gboolean cells_dirty;   /* cells must be rebuilt before drawing */
+  cairo_surface_t *cells;    /* N x N ARGB32 image of the colours (row 0 = top = j N-1) */
+  gboolean cells_dirty;      /* cells and the value range must be recomputed before use */
+  gboolean have_range;       /* cached value range exists (valid unless cells_dirty) */
+  double range_lo, range_hi; /* cached value range */
 };
 
 G_DEFINE_FINAL_TYPE(MbHeatmap, mb_heatmap, GTK_TYPE_WIDGET)
@@ -54,7 +56,7 @@ typedef struct {
 
 /* ---- values and colours ---- */
 
-static gboolean value_range(MbHeatmap *self, double *lo, double *hi) {
+static gboolean compute_value_range(MbHeatmap *self, double *lo, double *hi) {
   double a = INFINITY, b = -INFINITY;
   if (isnan(self->fixed_lo) || isnan(self->fixed_hi)) {
     for (int k = 0; k < self->n * self->n; k++) {
@@ -71,6 +73,15 @@ static gboolean value_range(MbHeatmap *self, double *lo, double *hi) {
   return TRUE;
 }
 
+static void rebuild_cells(MbHeatmap *self);
+
+/* The colour scale: cached, because layout and hit tests ask for it on every pointer motion. */
+static gboolean value_range(MbHeatmap *self, double *lo, double *hi) {
+  if (self->cells_dirty || !self->cells) rebuild_cells(self);
+  *lo = self->range_lo, *hi = self->range_hi;
+  return self->have_range;
+}
+
 static void rebuild_cells(MbHeatmap *self) {
   int n = self->n;
   if (!self->cells || cairo_image_surface_get_width(self->cells) != n) {
@@ -78,7 +89,8 @@ static void rebuild_cells(MbHeatmap *self) {
     self->cells = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, n, n);
   }
   double lo = 0, hi = 1;
-  gboolean have = value_range(self, &lo, &hi);
+  gboolean have = compute_value_range(self, &lo, &hi);
+  self->have_range = have, self->range_lo = lo, self->range_hi = hi;
   cairo_surface_flush(self->cells);
   guint8 *data = cairo_image_surface_get_data(self->cells);
   int stride = cairo_image_surface_get_stride(self->cells);
@@ -202,7 +214,6 @@ static void draw_all(MbHeatmap *self, MbDrawStyle *st, cairo_t *cr, int w, int h
   compute_layout(self, st, w, h, &L);
   if (!L.ok) return;
   const graphene_rect_t *p = &L.plot;
-  if (self->cells_dirty || !self->cells) rebuild_cells(self);
 
   mb_cairo_set_rgba(cr, &st->fg);
   if (*self->title)

@@ -143,6 +143,12 @@ static double viewport_height(MbSceneView *self) {
 static void on_drag_begin(GtkGestureDrag *gesture, double x, double y, MbSceneView *self) {
   (void)x, (void)y;
   guint button = gtk_gesture_single_get_current_button(GTK_GESTURE_SINGLE(gesture));
+  if (self->agent_view) {
+    /* The agent camera is fixed: moving the hidden free camera would only cost renders. */
+    gtk_gesture_set_state(GTK_GESTURE(gesture), GTK_EVENT_SEQUENCE_DENIED);
+    self->drag_mode = DRAG_NONE;
+    return;
+  }
   GdkModifierType mods =
       gtk_event_controller_get_current_event_state(GTK_EVENT_CONTROLLER(gesture));
   if (button == GDK_BUTTON_PRIMARY && !(mods & GDK_SHIFT_MASK))
@@ -182,7 +188,7 @@ static void on_drag_end(GtkGestureDrag *gesture, double dx, double dy, MbSceneVi
 
 static gboolean on_scroll(GtkEventControllerScroll *ctl, double dx, double dy, MbSceneView *self) {
   (void)ctl, (void)dx;
-  if (dy == 0) return FALSE;
+  if (dy == 0 || self->agent_view) return FALSE;
   MbFreeCamera cam = self->camera;
   mb_free_camera_zoom(&cam, dy);
   apply_camera(self, &cam);

@@ -2,7 +2,8 @@
  * thread) scaled to the widget, owns a MuJoCo-style free camera that the mouse moves, and draws
  * overlays (3D polylines and markers) projected with the camera matrices of the frame shown.
  *
- * Mouse: left-drag orbits, right-drag or shift+left-drag pans, the scroll wheel zooms.
+ * Mouse: left-drag orbits, right-drag or shift+left-drag pans, the scroll wheel zooms (not in
+ * agent view, whose camera is fixed).
  *
  * Properties:
  *   "lookat-x", "lookat-y", "lookat-z", "distance", "azimuth", "elevation" (double, read-write):

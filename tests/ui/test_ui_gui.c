@@ -98,7 +98,9 @@ static void pointer_to(GtkWidget *widget, double x, double y) {
   char bx[16], by[16];
   g_snprintf(bx, sizeof bx, "%d", sx);
   g_snprintf(by, sizeof by, "%d", sy);
-  xdotool("mousemove", "--sync", "--window", xid, bx, by, NULL);
+  /* No --sync: it waits 15 s when the pointer is already there. Each xdotool run ends with
+   * XCloseDisplay, which waits for the server, so the next run sees the move. */
+  xdotool("mousemove", "--window", xid, bx, by, NULL);
   g_free(xid);
 }
 
@@ -412,9 +414,69 @@ static void test_scene_view(void) {
       }
     }
   CHECK_MSG(bad == 0, "%d sampled agent pixels were smoothed", bad);
+  /* The agent camera is fixed: dragging in agent view leaves the free camera alone. */
+  MbFreeCamera fixed;
+  mb_scene_view_get_camera(view, &fixed);
+  drag(sv, 320, 240, 80, 30, "1");
+  settle(100);
+  MbFreeCamera still;
+  mb_scene_view_get_camera(view, &still);
+  CHECK(still.azimuth == fixed.azimuth && still.elevation == fixed.elevation);
   g_free(s.data);
   g_free(chk);
   g_free(frame);
+  gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* Benchmark (printed, not checked): a new frame at the widget's render size on every frame-clock
+ * tick, as the app does while planning, with candidate paths drawn over it. */
+typedef struct {
+  MbSceneView *view;
+  guint8 *pixels;
+  int w, h, ticks;
+} TickFeeder;
+
+static gboolean feed_on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) {
+  (void)widget, (void)clock;
+  TickFeeder *f = data;
+  f->pixels[(f->ticks++ % 200) * 3] ^= 0xff;
+  mb_scene_view_set_frame(f->view, f->pixels, f->w, f->h, f->w * 3);
+  return G_SOURCE_CONTINUE;
+}
+
+static void bench_scene_view(void) {
+  GtkWidget *sv = mb_scene_view_new();
+  GtkWidget *win = show_in_window(sv, 1280, 720, "scene view rate");
+  MbSceneView *view = MB_SCENE_VIEW(sv);
+  int w, h;
+  mb_scene_view_get_render_size(view, &w, &h);
+  TickFeeder f = {view, gradient_frame(w, h), w, h, 0};
+  MbFreeCamera cam = {.lookat = {0, 0, 0}, .distance = 1.5, .azimuth = 90, .elevation = -40};
+  float viewm[16], proj[16];
+  mb_free_camera_view_matrix(&cam, viewm);
+  mat4 p;
+  glm_perspective(glm_rad(45.0f), (float)w / h, 0.01f, 50.0f, p);
+  memcpy(proj, p, sizeof proj);
+  mb_scene_view_set_matrices(view, viewm, proj);
+  /* 5 elites x 13 steps, like the planner's oracle candidates. */
+  float pts[5][13 * 3];
+  MbScenePath paths[5];
+  for (int e = 0; e < 5; e++) {
+    for (int t = 0; t < 13; t++) {
+      pts[e][3 * t] = -0.3f + 0.05f * t, pts[e][3 * t + 1] = 0.04f * e * sinf(0.3f * t);
+      pts[e][3 * t + 2] = 0.02f;
+    }
+    paths[e] = (MbScenePath){pts[e], 13, {1, 0.8f, 0.1f, 0.8f}, 2};
+  }
+  mb_scene_view_set_paths(view, "candidates", paths, 5);
+  guint id = gtk_widget_add_tick_callback(sv, feed_on_tick, &f, NULL);
+  settle(1500);
+  gtk_widget_remove_tick_callback(sv, id);
+  g_print("scene view %dx%d, a new frame every tick: %.1f frames per second displayed (%s)\n", w, h,
+          mb_scene_view_get_fps(view),
+          G_OBJECT_TYPE_NAME(gtk_native_get_renderer(gtk_widget_get_native(sv))));
+  CHECK(mb_scene_view_get_fps(view) > 0);
+  g_free(f.pixels);
   gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -937,6 +999,14 @@ static void test_desktop_files(void) {
   g_free(desktop);
 }
 
+/* Runs one test and reports how long it took (information, not a check). */
+#define RUN(fn)                                                                                    \
+  do {                                                                                             \
+    gint64 t0_ = g_get_monotonic_time();                                                           \
+    fn();                                                                                          \
+    g_print("%-22s %6.2f s\n", #fn, (g_get_monotonic_time() - t0_) / 1e6);                         \
+  } while (0)
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     fprintf(stderr, "usage: %s ARTEFACT_DIR\n", argv[0]);
@@ -950,16 +1020,17 @@ int main(int argc, char **argv) {
     return 1;
   }
   mb_ui_register_types();
-  test_builder();
-  test_desktop_files();
-  test_scene_view();
-  test_image_view();
-  test_goal_gallery();
-  test_filmstrip();
-  test_heatmap();
-  test_histogram();
-  test_plots();
-  test_job_row();
+  RUN(test_builder);
+  RUN(test_desktop_files);
+  RUN(test_scene_view);
+  RUN(bench_scene_view);
+  RUN(test_image_view);
+  RUN(test_goal_gallery);
+  RUN(test_filmstrip);
+  RUN(test_heatmap);
+  RUN(test_histogram);
+  RUN(test_plots);
+  RUN(test_job_row);
   g_print("artefacts in %s\n", artefacts);
   return test_exit_code("test_ui_gui");
 }
