@@ -3,6 +3,7 @@
 #include "mb_clock.h"
 
 #include <glib.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -8,7 +8,7 @@
 
 #define MAX_VIEW_W 3840
 #define MAX_VIEW_H 2160
-#define LIVE_FPS   60.0
+#define LIVE_FPS   30.0
 
 struct gui_scene {
   GThread *thread;          /* the renderer */
@@ -68,7 +68,7 @@ static bool ctx_load(gui_scene *s, render_ctx *c, sim_task task) {
   c->model = sim_model_load(task, s->assets, err, sizeof err);
   if (c->model) c->world = sim_world_create(c->model, err, sizeof err);
   if (c->world)
-    c->renderer = sim_renderer_create(c->model, MAX_VIEW_W, MAX_VIEW_H, 1, SIM_QUALITY_VIEW, err,
+    c->renderer = sim_renderer_create(c->model, MAX_VIEW_W, MAX_VIEW_H, 1, SIM_QUALITY_AGENT, err,
                                       sizeof err);
   if (!c->renderer) {
     set_error(s, err);

@@ -456,6 +456,7 @@ void mb_window_write_test_state(MbWindow *win) {
   double fps = 0;
   gui_scene_rates(win->scene, &fps, NULL);
   mb_jw_kv_double(&w, "scene_fps", fps);
+  mb_jw_kv_double(&w, "scene_shown_fps", mb_scene_view_get_fps(win->scene_view));
   mb_jw_end_object(&w);
   char *text = mb_jw_take(&w);
   if (text) mb_write_file_atomic(path, text, strlen(text), NULL, 0);
@@ -730,6 +731,8 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
   sim_task task = SIM_TASK_PUSH1;
   if (opt->task) sim_task_parse(opt->task, &task);
   win->task = task;
+  mb_image_view_set_display_size(win->goal_view, 232);
+  mb_image_view_set_display_size(win->frame_view, 232);
   mb_image_view_set_placeholder(win->goal_view, "No goal yet: pick one on the right");
   mb_image_view_set_caption(win->goal_view, "Goal");
   mb_image_view_set_placeholder(win->frame_view, "The agent's view appears here");
@@ -775,5 +778,10 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
     }
   }
   send_camera(win);
+  if (g_getenv("MBOLD_DEBUG_SIZES")) {
+    GtkWidget *ws[] = {GTK_WIDGET(win->scene_view), GTK_WIDGET(win->goal_view), GTK_WIDGET(win->frame_view), GTK_WIDGET(win->bottom_tabs), GTK_WIDGET(win->filmstrip), GTK_WIDGET(win->histogram), GTK_WIDGET(win->action_plot), GTK_WIDGET(win->timeline_plot), GTK_WIDGET(win->training_page), GTK_WIDGET(win->heatmap_box), GTK_WIDGET(win->gallery), GTK_WIDGET(win->planner_grid)};
+    const char *names[] = {"scene","goal","frame","tabs","filmstrip","histogram","action","timeline","training","heatmap","gallery","planner"};
+    for (int i = 0; i < 12; i++) { int mw, nw, mh, nh; gtk_widget_measure(ws[i], GTK_ORIENTATION_HORIZONTAL, -1, &mw, &nw, NULL, NULL); gtk_widget_measure(ws[i], GTK_ORIENTATION_VERTICAL, -1, &mh, &nh, NULL, NULL); g_printerr("%s: w %d/%d h %d/%d\n", names[i], mw, nw, mh, nh); }
+  }
   return win;
 }

@@ -54,6 +54,7 @@ static void on_cursor_moved(MbPlot *plot, double x, MbWindow *win) {
 }
 
 void mb_window_candidates_init(MbWindow *win) {
+  mb_filmstrip_set_frame_size(win->filmstrip, 44); /* 13 frames fit beside the histogram */
   g_signal_connect(win->filmstrip, "frame-clicked", G_CALLBACK(on_frame_clicked), win);
   mb_histogram_set_title(win->histogram, "Costs of all samples");
   mb_histogram_set_axis_labels(win->histogram, "cost", "samples");
@@ -76,7 +77,7 @@ void mb_window_candidates_update(MbWindow *win, const gui_snapshot *s, bool forc
   mb_filmstrip_clear(win->filmstrip);
   mb_histogram_clear(win->histogram);
   mb_plot_clear(win->action_plot);
-  if (!rp) return;
+  if (!rp || rp->iterations == 0) return; /* a replan that has just begun */
   char title[128];
   for (int it = 0; it < rp->iterations; it++) {
     const cem_trace *t = rp->traces[it];

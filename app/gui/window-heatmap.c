@@ -263,7 +263,7 @@ void mb_window_heatmap_tick(MbWindow *win) {
       mb_heatmap_set_extent(h->maps[d], grid.x0, grid.x1, grid.y0, grid.y1);
     h->extent_set = true;
   }
-  char msg[256];
+  char msg[640];
   if (finished && h->thread) {
     g_thread_join(h->thread);
     h->thread = NULL;

@@ -475,7 +475,7 @@ void mb_window_training_init(MbWindow *win) {
   win->jobs = js;
   js->selected = -1;
   GtkWidget *forms = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_size_request(forms, 380, -1);
+  gtk_widget_set_size_request(forms, 340, -1);
   gtk_widget_set_margin_start(forms, 6);
   gtk_widget_set_margin_top(forms, 6);
   GtkWidget *stack = gtk_stack_new();
@@ -491,7 +491,7 @@ void mb_window_training_init(MbWindow *win) {
   GtkWidget *right = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   gtk_widget_set_hexpand(right, TRUE);
   GtkWidget *scroller = gtk_scrolled_window_new();
-  gtk_widget_set_size_request(scroller, 420, -1);
+  gtk_widget_set_size_request(scroller, 320, -1);
   js->list = GTK_LIST_BOX(gtk_list_box_new());
   gtk_list_box_set_placeholder(js->list, gtk_label_new("No jobs yet: start one on the left"));
   g_signal_connect(js->list, "row-selected", G_CALLBACK(on_row_selected), win);
