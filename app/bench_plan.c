@@ -11,6 +11,7 @@
 #include "mb_json.h"
 #include "mb_stats.h"
 #include "sim_render.h"
+#include "train_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,6 +129,17 @@ int app_bench_plan(int argc, char **argv) {
     goto done;
   }
   char err[1024];
+  /* Run folders are checked before any timing, so a typo costs no benchmark. */
+  const char *runs[2] = {distance, dynamics}, *opts[2] = {"--distance", "--dynamics"};
+  for (int k = 0; k < 2; k++) {
+    if (!runs[k]) continue;
+    char *ckpt = train_run_latest_checkpoint(runs[k], NULL, err, sizeof err);
+    if (!ckpt) {
+      app_bad_input(cmd, "%s: %s", opts[k], err);
+      goto done;
+    }
+    free(ckpt);
+  }
   /* The backend the networks run on, as the providers will resolve it. */
   char why[512] = "";
   cmp_ctx *ctx = cmp_create(base.backend, NULL, why, sizeof why, err, sizeof err);
