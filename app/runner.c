@@ -263,6 +263,14 @@ bool app_runner_replan(app_runner *r, const cem_observer *obs, const atomic_int 
   return true;
 }
 
+bool app_runner_candidate_paths(app_runner *r, const float *actions, int n, int horizon,
+                                float *paths, char *err, size_t err_sz) {
+  if (!r->dyn.ee_paths)
+    return mb_fail(err, err_sz, "%s dynamics predicts pixels, not paths",
+                   app_dynamics_name(r->cfg.dynamics));
+  return r->dyn.ee_paths(r->dyn.self, actions, n, horizon, paths, err, err_sz);
+}
+
 int app_runner_execute(app_runner *r, int count) {
   if (!r->have_plan) return 0;
   int a = r->cem->p.act_dim, done = 0;
@@ -340,6 +348,12 @@ double app_runner_goal_distance(const app_runner *r, bool *success) {
   sim_positions cur;
   sim_world_positions(r->world, &cur);
   return sim_goal_distance(r->cfg.task, &cur, &r->goal_pos, r->target, success);
+}
+
+bool app_runner_observe_now(app_runner *r, uint8_t *rgb, sim_positions *pos, char *err,
+                            size_t err_sz) {
+  if (pos) sim_world_positions(r->world, pos);
+  return !rgb || sim_render_agent(r->renderer, r->world, rgb, err, err_sz);
 }
 
 bool app_runner_frame_cost(app_runner *r, const uint8_t *frame, float *cost, char *err,

@@ -88,6 +88,11 @@ void app_runner_set_seed(app_runner *r, uint64_t seed);
 /* One CEM replan from the current observation; obs (may be NULL) sees every iteration. */
 bool app_runner_replan(app_runner *r, const cem_observer *obs, const atomic_int *cancel, char *err,
                        size_t err_sz);
+/* True end-effector paths (n x (horizon + 1) x 3) of action sequences from the last replan's start
+ * state, for drawing candidates in the scene; false (err set) when the dynamics is learned. */
+bool app_runner_candidate_paths(app_runner *r, const float *actions, int n, int horizon,
+                                float *paths, char *err, size_t err_sz);
+
 /* Executes up to `count` actions of the current plan in the true simulator (fewer at the end of the
  * episode) and shifts the warm start. Returns the number executed. */
 int app_runner_execute(app_runner *r, int count);
@@ -111,6 +116,9 @@ const float *app_runner_ee(const app_runner *r, int step);
 const uint8_t *app_runner_goal_image(const app_runner *r);
 /* Distance and success of the current state w.r.t. the goal positions (0 / false if unknown). */
 double app_runner_goal_distance(const app_runner *r, bool *success);
+/* Renders the agent view of the true state now (64x64x3) and its positions (either may be NULL). */
+bool app_runner_observe_now(app_runner *r, uint8_t *rgb, sim_positions *pos, char *err,
+                            size_t err_sz);
 /* Cost of a frame against the goal under the runner's cost (steps for q). */
 bool app_runner_frame_cost(app_runner *r, const uint8_t *frame, float *cost, char *err,
                            size_t err_sz);

@@ -31,6 +31,20 @@ static bool oracle_predict(void *user, const float *actions, int n, int horizon,
   return sim_oracle_rollout(o->oracle, &req, err, err_sz);
 }
 
+static bool oracle_ee_paths(void *self, const float *actions, int n, int horizon, float *paths,
+                            char *err, size_t err_sz) {
+  oracle_dyn *o = self;
+  sim_oracle_request req = {
+      .start_state = o->state,
+      .state_size = o->state_size,
+      .actions = actions,
+      .n = n,
+      .horizon = horizon,
+      .ee_paths = paths,
+  };
+  return sim_oracle_rollout(o->oracle, &req, err, err_sz);
+}
+
 static bool oracle_begin(void *self, const app_dyn_context *ctx, char *err, size_t err_sz) {
   oracle_dyn *o = self;
   if (ctx->state_size != o->state_size)
@@ -62,6 +76,7 @@ static bool make_oracle(app_dyn_provider *p, const app_runner_config *cfg, const
   p->dyn.predict = oracle_predict;
   p->dyn.user = o;
   p->begin = oracle_begin;
+  p->ee_paths = oracle_ee_paths;
   p->destroy = oracle_destroy;
   p->self = o;
   return true;

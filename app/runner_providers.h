@@ -18,6 +18,10 @@ typedef struct app_dyn_context {
 typedef struct app_dyn_provider {
   cem_dynamics dyn; /* what CEM calls */
   bool (*begin)(void *self, const app_dyn_context *ctx, char *err, size_t err_sz);
+  /* True end-effector paths (n x (horizon + 1) x 3) of action sequences from the replan's start;
+   * NULL when the dynamics cannot tell (learned models predict pixels only). */
+  bool (*ee_paths)(void *self, const float *actions, int n, int horizon, float *paths, char *err,
+                   size_t err_sz);
   void (*destroy)(void *self); /* frees self */
   void *self;                  /* implementation state */
 } app_dyn_provider;
