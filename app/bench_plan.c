@@ -11,6 +11,7 @@
 #include "mb_json.h"
 #include "mb_stats.h"
 #include "sim_render.h"
+#include "train_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,17 @@ typedef struct plan_case {
   double first_s;             /* the first replan (lazy set-up: contexts, threads, caches) */
   double median_s, min_s;     /* over the timed replans */
   double samples_s[MAX_REPS]; /* every timed replan */
+  double cpu_s[MAX_REPS];     /* CPU time of the process (all threads) during each replan */
+  double cpu_median_s;        /* median of cpu_s: what the replan costs on a busy machine */
 } plan_case;
+
+/* CPU time of the whole process, every thread (oracle workers, OpenBLAS, llvmpipe) included. On a
+ * shared machine the wall time depends on the other load; this does not. */
+static double process_cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 /* A start state (reset seed 7) and a goal image (reset seed 8) of the task. */
 static bool make_problem(sim_task task, double **state, int *n, uint8_t *goal, char *err,
@@ -67,17 +78,20 @@ static bool run_case(plan_case *c, const app_runner_config *base, const char *di
   for (int k = -1; k < reps && ok; k++) {
     /* Each replan from the same start, cold (no warm start): the first replan of an episode. */
     ok = app_runner_start(r, state, n, goal, NULL, -1, err, err_sz);
-    double t0 = mb_now();
+    double t0 = mb_now(), c0 = process_cpu_seconds();
     ok = ok && app_runner_replan(r, NULL, NULL, err, err_sz);
-    double dt = mb_now() - t0;
-    if (k < 0)
+    double dt = mb_now() - t0, dc = process_cpu_seconds() - c0;
+    if (k < 0) {
       c->first_s = dt;
-    else
+    } else {
       c->samples_s[k] = dt;
+      c->cpu_s[k] = dc;
+    }
   }
   app_runner_free(r);
   if (!ok) return false;
   c->median_s = mb_median(c->samples_s, reps);
+  c->cpu_median_s = mb_median(c->cpu_s, reps);
   c->min_s = c->samples_s[0];
   for (int k = 1; k < reps; k++)
     if (c->samples_s[k] < c->min_s) c->min_s = c->samples_s[k];
@@ -128,6 +142,17 @@ int app_bench_plan(int argc, char **argv) {
     goto done;
   }
   char err[1024];
+  /* Run folders are checked before any timing, so a typo costs no benchmark. */
+  const char *runs[2] = {distance, dynamics}, *opts[2] = {"--distance", "--dynamics"};
+  for (int k = 0; k < 2; k++) {
+    if (!runs[k]) continue;
+    char *ckpt = train_run_latest_checkpoint(runs[k], NULL, err, sizeof err);
+    if (!ckpt) {
+      app_bad_input(cmd, "%s: %s", opts[k], err);
+      goto done;
+    }
+    free(ckpt);
+  }
   /* The backend the networks run on, as the providers will resolve it. */
   char why[512] = "";
   cmp_ctx *ctx = cmp_create(base.backend, NULL, why, sizeof why, err, sizeof err);
@@ -184,6 +209,8 @@ int app_bench_plan(int argc, char **argv) {
     mb_jw_kv_int(&w, "iterations", p->iterations);
     mb_jw_kv_int(&w, "horizon", p->horizon);
     mb_jw_kv_int(&w, "reps", reps);
+    double load[3] = {0, 0, 0};
+    if (getloadavg(load, 3) == 3) mb_jw_kv_double(&w, "load_average_1min", load[0]);
     mb_jw_kv_string(&w, "distance_run", distance);
     mb_jw_kv_string(&w, "dynamics_run", dynamics);
     mb_jw_key(&w, "cases");
@@ -195,6 +222,7 @@ int app_bench_plan(int argc, char **argv) {
       mb_jw_kv_double(&w, "replan_s_median", cases[c].median_s);
       mb_jw_kv_double(&w, "replan_s_min", cases[c].min_s);
       mb_jw_kv_double(&w, "first_replan_s", cases[c].first_s);
+      mb_jw_kv_double(&w, "replan_cpu_s_median", cases[c].cpu_median_s);
       mb_jw_key(&w, "replan_s");
       mb_jw_double_array(&w, cases[c].samples_s, reps);
       mb_jw_end_object(&w);

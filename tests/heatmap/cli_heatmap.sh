@@ -71,6 +71,8 @@ cmp -s "$csv" "$tmp/h2.csv" || fail "the same goal named two ways gives differen
 expect_bad "bench plan: unknown task" "unknown task" -- "$mbold" bench plan --task nope
 expect_bad "bench plan: reps" "--reps" -- "$mbold" bench plan --reps 0
 expect_bad "bench plan: backend" "unknown backend" -- "$mbold" bench plan --backend gpu
+expect_bad "bench plan: no distance run" "norun" -- "$mbold" bench plan --distance "$tmp/norun"
+expect_bad "bench plan: no dynamics checkpoint" "emptyrun" -- "$mbold" bench plan --dynamics "$tmp/emptyrun"
 
 if [ "$failures" -ne 0 ]; then
   echo "cli_heatmap: $failures failure(s)" >&2
