@@ -256,6 +256,91 @@ CPU_HOT static void direct_bwd_weight_sample(const conv_geom *g, const phase_geo
     }
 }
 
+/* Data gradient, direct: dx[c][iy][ix] = sum over o and the taps that reach (iy, ix) of
+ * dy[o][oy][ox] w[o][c][ky][kx]. For input column phase r (ix = sw * j + r) the taps reaching it
+ * are the kx with (r + pw - kx) divisible by sw, at ox = j + (r + pw - kx) / sw: a contiguous
+ * 8-float load of a zero-margined copy of dy. 8 input channels accumulate in registers. */
+
+typedef struct bwd_geom {
+  int m;    /* left zero margin of the padded dy rows */
+  int cols; /* padded dy row length */
+} bwd_geom;
+
+static bool direct_bwd_data_ok(const conv_geom *g) {
+  return g->c % 8 == 0 && g->c <= 32 && g->w % (8 * g->sw) == 0 && g->kw <= 16 && g->kh <= 16;
+}
+
+static bwd_geom bwd_geom_of(const conv_geom *g) {
+  int smin = 0, smax = 0;
+  for (int r = 0; r < g->sw; r++)
+    for (int kx = 0; kx < g->kw; kx++) {
+      int d = r + g->pw - kx;
+      if (d % g->sw) continue;
+      int sft = d / g->sw;
+      if (sft < smin) smin = sft;
+      if (sft > smax) smax = sft;
+    }
+  bwd_geom bg;
+  bg.m = -smin;
+  int jend = g->w / g->sw + smax; /* one past the highest ox read */
+  bg.cols = bg.m + (jend > g->wo ? jend : g->wo);
+  return bg;
+}
+
+CPU_HOT static void direct_bwd_data_sample(const conv_geom *g, const bwd_geom *bg, const float *dy,
+                                           float *dyp, const float *wt2, float *rowbuf, float *dx,
+                                           float beta) {
+  const size_t cols = (size_t)bg->cols, plane = (size_t)g->ho * g->wo;
+  /* dy with zero margins. */
+  for (int o = 0; o < g->o; o++)
+    for (int oy = 0; oy < g->ho; oy++) {
+      float *row = dyp + ((size_t)o * g->ho + oy) * cols;
+      for (int i = 0; i < bg->m; i++) row[i] = 0.0f;
+      memcpy(row + bg->m, dy + o * plane + (size_t)oy * g->wo, (size_t)g->wo * sizeof(float));
+      for (size_t i = (size_t)bg->m + g->wo; i < cols; i++) row[i] = 0.0f;
+    }
+  const int nj = g->w / g->sw; /* columns per phase */
+  for (int c0 = 0; c0 < g->c; c0 += 8)
+    for (int iy = 0; iy < g->h; iy++) {
+      for (int r = 0; r < g->sw; r++)
+        for (int j0 = 0; j0 < nj; j0 += 8) {
+          cpu_v8 acc[8];
+          for (int cc = 0; cc < 8; cc++) acc[cc] = cpu_v8_set1(0.0f);
+          for (int ky = 0; ky < g->kh; ky++) {
+            int dyy = iy + g->ph - ky;
+            if (dyy < 0 || dyy % g->sh) continue;
+            int oy = dyy / g->sh;
+            if (oy >= g->ho) continue;
+            for (int kx = 0; kx < g->kw; kx++) {
+              int d = r + g->pw - kx;
+              if (d % g->sw) continue;
+              const float *src = dyp + (size_t)oy * cols + bg->m + j0 + d / g->sw;
+              const float *w = wt2 + ((size_t)ky * g->kw + kx) * g->c + c0;
+              const size_t wstep = (size_t)g->kh * g->kw * g->c;
+              for (int o = 0; o < g->o; o++, src += (size_t)g->ho * cols, w += wstep) {
+                cpu_v8 v = cpu_v8_load(src);
+                for (int cc = 0; cc < 8; cc++) acc[cc] += v * cpu_v8_set1(w[cc]);
+              }
+            }
+          }
+          for (int cc = 0; cc < 8; cc++) {
+            float *rb = rowbuf + (size_t)cc * g->w;
+            if (g->sw == 1)
+              cpu_v8_store(rb + j0, acc[cc]);
+            else
+              for (int t = 0; t < 8; t++) rb[g->sw * (j0 + t) + r] = acc[cc][t];
+          }
+        }
+      for (int cc = 0; cc < 8; cc++) {
+        float *dst = dx + ((size_t)(c0 + cc) * g->h + iy) * g->w, *rb = rowbuf + (size_t)cc * g->w;
+        if (beta == 0.0f)
+          memcpy(dst, rb, (size_t)g->w * sizeof(float));
+        else
+          for (int i = 0; i < g->w; i++) dst[i] = rb[i] + beta * dst[i];
+      }
+    }
+}
+
 /* ---- the three cores ------------------------------------------------------------------------- */
 
 typedef struct conv_job {
@@ -270,7 +355,9 @@ typedef struct conv_job {
   int parts;       /* weight gradient: tasks over the groups */
   float *partial;  /* weight gradient: [parts, o, k] */
   phase_geom pg;   /* direct path: the phase planes' layout */
-  const float *wt; /* direct forward: the weight transposed to [k, o] */
+  const float *wt; /* direct forward: the weight transposed to [k, o]; backward data: to
+                      [o, kh, kw, c] */
+  bwd_geom bg;     /* direct backward data: padded dy layout */
 } conv_job;
 
 static void group_of(const conv_geom *g, int grp, int *n0, int *s) {
@@ -339,6 +426,15 @@ static void fwd_task(void *v, int grp, int worker) {
       else
         for (size_t q = 0; q < g->p; q++) dst[q] = src[q] + bo + j->beta * dst[q];
     }
+}
+
+static void bwd_data_direct_task(void *v, int n, int worker) {
+  conv_job *j = v;
+  const conv_geom *g = &j->g;
+  float *dyp = cpu_scratch_get(j->ctx, worker, 0, (size_t)g->o * g->ho * j->bg.cols);
+  float *rowbuf = cpu_scratch_get(j->ctx, worker, 1, (size_t)8 * g->w);
+  direct_bwd_data_sample(g, &j->bg, j->dy + (size_t)n * g->o * g->p, dyp, j->wt, rowbuf,
+                         j->y + (size_t)n * g->c * g->h * g->w, j->beta);
 }
 
 static void bwd_data_task(void *v, int grp, int worker) {
@@ -418,6 +514,19 @@ static void conv_fwd_core(cmp_ctx *ctx, const conv_geom *g, const float *x, cons
 static void conv_bwd_data_core(cmp_ctx *ctx, const conv_geom *g, const float *dy, const float *w,
                                float *dx, float beta) {
   conv_job j = {.ctx = ctx, .g = *g, .dy = dy, .w = w, .y = dx, .beta = beta};
+  if (direct_bwd_data_ok(g)) {
+    /* w [o, c, kh, kw] -> [o, kh, kw, c]: 8 neighbouring input channels per load. */
+    float *wt2 = cpu_shared_get(ctx, 1, g->k * g->o);
+    for (int o = 0; o < g->o; o++)
+      for (int c = 0; c < g->c; c++)
+        for (int t = 0; t < g->kh * g->kw; t++)
+          wt2[((size_t)o * g->kh * g->kw + t) * g->c + c] =
+              w[((size_t)o * g->c + c) * g->kh * g->kw + t];
+    j.wt = wt2;
+    j.bg = bwd_geom_of(g);
+    cpu_parallel(ctx, g->n, bwd_data_direct_task, &j);
+    return;
+  }
   cpu_parallel(ctx, g->groups, bwd_data_task, &j);
 }
 

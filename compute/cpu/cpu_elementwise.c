@@ -47,7 +47,7 @@ typedef struct ew_args {
   int kind;             /* variant */
 } ew_args;
 
-static void fill_range(void *v, size_t b, size_t e) {
+CPU_HOT static void fill_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
   for (size_t i = b; i < e; i++) g->y[i] = g->a;
 }
@@ -57,7 +57,7 @@ void cpu_fill(cmp_ctx *ctx, const cmp_tensor *t, float value) {
   for_range(ctx, cmp_numel(t), 0.5, fill_range, &g);
 }
 
-static void axpby_range(void *v, size_t b, size_t e) {
+CPU_HOT static void axpby_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
   float *y = g->y;
   const float *x = g->x;
@@ -403,17 +403,21 @@ typedef struct adam_args {
   float bc2_sqrt;  /* sqrt(1 - b2^t) */
 } adam_args;
 
-static void adam_range(void *vv, size_t b, size_t e) {
+CPU_HOT static void adam_range(void *vv, size_t b, size_t e) {
   adam_args *a = vv;
+  float *restrict p = a->p, *restrict pm = a->m, *restrict pv = a->v;
+  const float *restrict pg = a->g;
+  const float b1 = a->b1, b2 = a->b2, c1 = 1.0f - b1, c2 = 1.0f - b2, bc2 = a->bc2_sqrt,
+              eps = a->eps, step = a->step_size;
   for (size_t i = b; i < e; i++) {
-    float g = a->g[i];
-    float m = a->b1 * a->m[i] + (1.0f - a->b1) * g;
-    float v = a->b2 * a->v[i] + (1.0f - a->b2) * g * g;
-    a->m[i] = m;
-    a->v[i] = v;
+    float g = pg[i];
+    float m = b1 * pm[i] + c1 * g;
+    float v = b2 * pv[i] + c2 * g * g;
+    pm[i] = m;
+    pv[i] = v;
     /* PyTorch's order of operations (torch.optim.Adam, single-tensor path). */
-    float denom = sqrtf(v) / a->bc2_sqrt + a->eps;
-    a->p[i] -= a->step_size * (m / denom);
+    float denom = sqrtf(v) / bc2 + eps;
+    p[i] -= step * (m / denom);
   }
 }
 
@@ -426,9 +430,11 @@ void cpu_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad
   for_range(ctx, cmp_numel(param), 10, adam_range, &a);
 }
 
-static void polyak_range(void *v, size_t b, size_t e) {
+CPU_HOT static void polyak_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
-  for (size_t i = b; i < e; i++) g->y[i] = g->a * g->y[i] + (1.0f - g->a) * g->x[i];
+  float *restrict y = g->y, tau = g->a, rest = 1.0f - g->a;
+  const float *restrict x = g->x;
+  for (size_t i = b; i < e; i++) y[i] = tau * y[i] + rest * x[i];
 }
 
 void cpu_polyak(cmp_ctx *ctx, const cmp_tensor *target, const cmp_tensor *source, float tau) {

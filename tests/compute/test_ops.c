@@ -478,6 +478,8 @@ static const conv_case conv_cases[] = {
     {2, 3, 5, 16, 8, {3, 3, 1, 1, 1, 1}},   /* the CPU's direct path, stride 1 */
     {3, 4, 7, 23, 16, {5, 5, 3, 3, 2, 2}},  /* the CPU's direct path, stride 3, wide padding */
     {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},   /* the CPU's direct path, pointwise */
+    {2, 8, 6, 16, 5, {3, 3, 1, 1, 1, 1}},   /* the CPU's direct data gradient, stride 1 */
+    {2, 16, 7, 24, 3, {5, 5, 3, 3, 2, 2}},  /* the CPU's direct data gradient, stride 3 */
 };
 
 typedef struct conv_fd {
