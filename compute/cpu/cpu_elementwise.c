@@ -452,6 +452,7 @@ typedef struct rng_args {
   float a, b;
 } rng_args;
 
+/* Never CPU_HOT: a fused multiply-add would change the last bit (cmp.h: bit-identical numbers). */
 static void uniform_range(void *v, size_t b, size_t e) {
   rng_args *g = v;
   float span = g->b - g->a;
