@@ -469,17 +469,18 @@ typedef struct conv_case {
 
 static const conv_case conv_cases[] = {
     {3, 6, 64, 64, 8, {4, 4, 2, 2, 1, 1}}, /* the encoder's layers (small batch) */
-    {2, 8, 32, 32, 16, {4, 4, 2, 2, 1, 1}}, {5, 16, 16, 16, 32, {4, 4, 2, 2, 1, 1}},
-    {17, 32, 8, 8, 64, {4, 4, 2, 2, 1, 1}}, /* many samples per group */
-    {1, 3, 7, 9, 5, {3, 3, 1, 1, 1, 1}},    /* batch 1, odd sizes */
-    {2, 5, 11, 13, 3, {5, 3, 3, 2, 2, 0}},  /* non-square kernel and stride, edge padding */
-    {4, 7, 6, 5, 9, {1, 1, 1, 1, 0, 0}},    /* pointwise */
-    {3, 2, 9, 9, 4, {2, 2, 3, 3, 0, 0}},    /* stride > kernel: pixels never read */
-    {2, 3, 5, 16, 8, {3, 3, 1, 1, 1, 1}},   /* the CPU's direct path, stride 1 */
-    {3, 4, 7, 23, 16, {5, 5, 3, 3, 2, 2}},  /* the CPU's direct path, stride 3, wide padding */
-    {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},   /* the CPU's direct path, pointwise */
-    {2, 8, 6, 16, 5, {3, 3, 1, 1, 1, 1}},   /* the CPU's direct data gradient, stride 1 */
-    {2, 16, 7, 24, 3, {5, 5, 3, 3, 2, 2}},  /* the CPU's direct data gradient, stride 3 */
+    {2, 8, 32, 32, 16, {4, 4, 2, 2, 1, 1}},   {5, 16, 16, 16, 32, {4, 4, 2, 2, 1, 1}},
+    {17, 32, 8, 8, 64, {4, 4, 2, 2, 1, 1}},   /* many samples per group */
+    {128, 8, 32, 32, 16, {4, 4, 2, 2, 1, 1}}, /* a training batch */
+    {1, 3, 7, 9, 5, {3, 3, 1, 1, 1, 1}},      /* batch 1, odd sizes */
+    {2, 5, 11, 13, 3, {5, 3, 3, 2, 2, 0}},    /* non-square kernel and stride, edge padding */
+    {4, 7, 6, 5, 9, {1, 1, 1, 1, 0, 0}},      /* pointwise */
+    {3, 2, 9, 9, 4, {2, 2, 3, 3, 0, 0}},      /* stride > kernel: pixels never read */
+    {2, 3, 5, 16, 8, {3, 3, 1, 1, 1, 1}},     /* the CPU's direct path, stride 1 */
+    {3, 4, 7, 23, 16, {5, 5, 3, 3, 2, 2}},    /* the CPU's direct path, stride 3, wide padding */
+    {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},     /* the CPU's direct path, pointwise */
+    {2, 8, 6, 16, 5, {3, 3, 1, 1, 1, 1}},     /* the CPU's direct data gradient, stride 1 */
+    {2, 16, 7, 24, 3, {5, 5, 3, 3, 2, 2}},    /* the CPU's direct data gradient, stride 3 */
 };
 
 typedef struct conv_fd {
