@@ -942,9 +942,52 @@ static void test_rng(void) {
   free(fu), free(fz);
 }
 
+/* ---- backend choice ----------------------------------------------------------------------------
+ */
+
+static void test_backend_choice(void) {
+  cmp_backend_choice c = CMP_BACKEND_VULKAN;
+  CHECK(cmp_parse_backend("cpu", &c) && c == CMP_BACKEND_CPU);
+  CHECK(cmp_parse_backend("auto", &c) && c == CMP_BACKEND_AUTO);
+  CHECK(cmp_parse_backend("vulkan", &c) && c == CMP_BACKEND_VULKAN);
+  CHECK(!cmp_parse_backend("gpu", &c) && !cmp_parse_backend("", &c) &&
+        !cmp_parse_backend(NULL, &c));
+  setenv("MBOLD_BACKEND", "cpu", 1);
+  CHECK(cmp_backend_from_env(CMP_BACKEND_VULKAN) == CMP_BACKEND_CPU);
+  setenv("MBOLD_BACKEND", "nonsense", 1);
+  CHECK(cmp_backend_from_env(CMP_BACKEND_VULKAN) == CMP_BACKEND_VULKAN);
+  unsetenv("MBOLD_BACKEND");
+  CHECK(cmp_backend_from_env(CMP_BACKEND_AUTO) == CMP_BACKEND_AUTO);
+  /* AUTO always gives a context and one line saying why; the CPU fallback says so. */
+  char why[512] = "", err[512] = "";
+  cmp_ctx *ctx = cmp_create(CMP_BACKEND_AUTO, NULL, why, sizeof why, err, sizeof err);
+  CHECK_MSG(ctx, "auto: %s", err);
+  if (ctx) {
+    CHECK(why[0] && !strchr(why, '\n'));
+    if (!strcmp(cmp_backend_name(ctx), "cpu"))
+      CHECK_MSG(strstr(why, "CPU backend"), "auto chose the CPU without saying so: %s", why);
+    else
+      CHECK(!strcmp(cmp_backend_name(ctx), "vulkan"));
+    cmp_destroy(ctx);
+  }
+  /* The CPU backend with a given thread count. */
+  cmp_options o = cmp_options_default();
+  CHECK(o.device_index == -1 && !o.validation && o.threads == 0);
+  o.threads = 1;
+  ctx = cmp_create(CMP_BACKEND_CPU, &o, why, sizeof why, err, sizeof err);
+  CHECK(ctx && strstr(cmp_device_name(ctx), "1 thread"));
+  cmp_destroy(ctx);
+  /* Listing devices either works or says why not, in one line. */
+  cmp_device_info dev[8];
+  err[0] = 0;
+  int n = cmp_list_devices(dev, 8, err, sizeof err);
+  CHECK(n >= 0 || (err[0] && !strchr(err, '\n')));
+}
+
 int main(int argc, char **argv) {
   int rc = test_open(argc, argv, "test_ops");
   if (rc) return rc;
+  test_backend_choice();
   test_arena();
   test_views();
   test_upload_u8();
