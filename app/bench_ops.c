@@ -71,7 +71,7 @@ static bench_row *add_row(bench *b, const char *name, const char *shape, double 
   return r;
 }
 
-/* ---- OpenBLAS reference --------------------------------------------------------------------- */
+/* ---- OpenBLAS reference ---------------------------------------------------------------------- */
 
 typedef struct sgemm_ref {
   int m, n, k;
@@ -99,7 +99,7 @@ static double sgemm_gflops(bench *b, int m, int n, int k) {
   return 2.0 * m * n * k / s * 1e-9;
 }
 
-/* ---- GEMM ----------------------------------------------------------------------------------- */
+/* ---- GEMM ------------------------------------------------------------------------------------ */
 
 typedef struct gemm_case {
   bench *b;
@@ -134,8 +134,7 @@ static void bench_gemm(bench *b) {
   }
 }
 
-/* ---- conv layers ------------------------------------------------------------------------------
- */
+/* ---- conv layers ----------------------------------------------------------------------------- */
 
 typedef struct conv_case {
   bench *b;
@@ -190,8 +189,7 @@ static void bench_conv(bench *b, const char *name, int n, int c, int hw, int o) 
   cmp_arena_reset(b->arena, mark);
 }
 
-/* ---- linear layers ----------------------------------------------------------------------------
- */
+/* ---- linear layers --------------------------------------------------------------------------- */
 
 typedef struct lin_case {
   bench *b;
@@ -240,7 +238,7 @@ static void bench_linear(bench *b, const char *name, int n, int k, int m) {
   cmp_arena_reset(b->arena, mark);
 }
 
-/* ---- networks ------------------------------------------------------------------------------- */
+/* ---- networks -------------------------------------------------------------------------------- */
 
 typedef struct net_case {
   bench *b;
@@ -405,8 +403,7 @@ static void bench_networks(bench *b) {
   free(t);
 }
 
-/* ---- output -----------------------------------------------------------------------------------
- */
+/* ---- output ---------------------------------------------------------------------------------- */
 
 static void json_string(FILE *f, const char *s) {
   fputc('"', f);

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- backends ------------------------------------------------------------------------------- */
+/* ---- backends -------------------------------------------------------------------------------- */
 
 typedef enum cmp_backend_choice {
   CMP_BACKEND_AUTO,   /* a real Vulkan GPU if there is one, else the CPU backend */
@@ -273,8 +273,7 @@ void cmp_logsumexp_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y);
 void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, const cmp_tensor *dy,
                        const cmp_tensor *dx, float beta);
 
-/* ---- optimisers and random numbers ------------------------------------------------------------
- */
+/* ---- optimisers and random numbers ----------------------------------------------------------- */
 
 /* Adam with bias correction, step t >= 1 (PyTorch's formulation, no weight decay). The CPU backend
  * computes step = lr / (1 - b1^t) and c2 = sqrt(1 - b2^t) in double on the host, then per element

@@ -148,8 +148,7 @@ bool nn_net_load(nn_net *net, const char *path, char *err, size_t err_sz) {
   return ok;
 }
 
-/* ---- running ----------------------------------------------------------------------------------
- */
+/* ---- running --------------------------------------------------------------------------------- */
 
 nn_net_data *nn_net_data_create(const nn_net *net, int max_batch) {
   nn_net_data *d = calloc(1, sizeof *d);

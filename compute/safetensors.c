@@ -154,8 +154,7 @@ bool st_writer_save(const st_writer *w, const char *path, char *err, size_t err_
   return mb_atomic_commit(&f, err, err_sz);
 }
 
-/* ---- reading ----------------------------------------------------------------------------------
- */
+/* ---- reading --------------------------------------------------------------------------------- */
 
 static int dtype_size(const char *d) {
   static const struct {

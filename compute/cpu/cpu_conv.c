@@ -561,8 +561,7 @@ static void channel_sum(const float *t, int n, int c, size_t hw, float *db, floa
   }
 }
 
-/* ---- the ops ----------------------------------------------------------------------------------
- */
+/* ---- the ops --------------------------------------------------------------------------------- */
 
 static conv_geom conv_geom_of(const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *y,
                               const cmp_conv_params *p) {

@@ -12,8 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- worker pool ------------------------------------------------------------------------------
- */
+/* ---- worker pool ----------------------------------------------------------------------------- */
 
 struct cpu_pool {
   int nthreads;        /* workers incl. the caller (worker 0) */
@@ -136,8 +135,7 @@ int cpu_tasks_for(cmp_ctx *ctx, size_t n, double unit_cost) {
   return t < 1 ? 1 : t;
 }
 
-/* ---- scratch ----------------------------------------------------------------------------------
- */
+/* ---- scratch --------------------------------------------------------------------------------- */
 
 static float *scratch_grow(cpu_scratch *s, size_t floats) {
   if (s->cap >= floats) return s->p;
@@ -157,8 +155,7 @@ float *cpu_shared_get(cmp_ctx *ctx, int slot, size_t floats) {
   return scratch_grow(&cpu_of(ctx)->shared[slot], floats);
 }
 
-/* ---- buffers and transfers --------------------------------------------------------------------
- */
+/* ---- buffers and transfers ------------------------------------------------------------------- */
 
 static cmp_buffer *cpu_buffer_alloc(cmp_ctx *ctx, cmp_arena_kind kind, size_t floats, char *err,
                                     size_t err_sz) {
@@ -215,8 +212,7 @@ static void cpu_upload_u8_hwc(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const
   }
 }
 
-/* ---- context ----------------------------------------------------------------------------------
- */
+/* ---- context --------------------------------------------------------------------------------- */
 
 static void cpu_destroy(cmp_ctx *ctx) {
   cpu_impl *c = cpu_of(ctx);

@@ -6,8 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- splitting a flat range over the workers ---------------------------------------------------
- */
+/* ---- splitting a flat range over the workers ------------------------------------------------- */
 
 typedef void (*range_fn)(void *arg, size_t begin, size_t end);
 typedef struct range_job {
@@ -38,8 +37,7 @@ static void for_range(cmp_ctx *ctx, size_t n, double cost, range_fn fn, void *ar
     cpu_parallel(ctx, j.parts, range_task, &j);
 }
 
-/* ---- fill, axpby, clamp -----------------------------------------------------------------------
- */
+/* ---- fill, axpby, clamp ---------------------------------------------------------------------- */
 
 typedef struct ew_args {
   float *x, *y, *z, *w; /* operands by role */
@@ -104,8 +102,7 @@ void cpu_copy_channels(cmp_ctx *ctx, const cmp_tensor *src, int src_c0, const cm
              cpu_ptr(src) + ((size_t)n * src->c + src_c0) * hw, run, beta);
 }
 
-/* ---- activations ------------------------------------------------------------------------------
- */
+/* ---- activations ----------------------------------------------------------------------------- */
 
 /* y = act(x) over [b, e); x == y allowed. ReLU and leaky ReLU in explicit vectors: the compiler
  * does not vectorise the in-place select (it sees a conditional store). NaN propagates. */
@@ -182,8 +179,7 @@ void cpu_act_bwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tenso
   for_range(ctx, cmp_numel(dy), 2, act_bwd_range, &g);
 }
 
-/* ---- broadcast binary ops ---------------------------------------------------------------------
- */
+/* ---- broadcast binary ops -------------------------------------------------------------------- */
 
 static inline float binop(cmp_binop op, float a, float b) {
   switch (op) {
@@ -275,8 +271,7 @@ void cpu_binary_bwd(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_t
         }
 }
 
-/* ---- reductions -------------------------------------------------------------------------------
- */
+/* ---- reductions ------------------------------------------------------------------------------ */
 
 typedef struct red_args {
   const float *x; /* [outer, r, inner] */
@@ -337,8 +332,7 @@ void cpu_broadcast(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mea
   for_range(ctx, outer, (double)r * inner, broadcast_range, &g);
 }
 
-/* ---- losses -----------------------------------------------------------------------------------
- */
+/* ---- losses ---------------------------------------------------------------------------------- */
 
 void cpu_mse_fwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, const cmp_tensor *out) {
   (void)ctx;
@@ -393,8 +387,7 @@ void cpu_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, c
   }
 }
 
-/* ---- optimisers -------------------------------------------------------------------------------
- */
+/* ---- optimisers ------------------------------------------------------------------------------ */
 
 typedef struct adam_args {
   float *p, *g, *m, *v;
@@ -442,8 +435,7 @@ void cpu_polyak(cmp_ctx *ctx, const cmp_tensor *target, const cmp_tensor *source
   for_range(ctx, cmp_numel(target), 2, polyak_range, &g);
 }
 
-/* ---- random numbers ---------------------------------------------------------------------------
- */
+/* ---- random numbers -------------------------------------------------------------------------- */
 
 typedef struct rng_args {
   float *t;

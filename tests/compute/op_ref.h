@@ -110,8 +110,7 @@ static inline double *dcopy(const float *v, size_t n) {
   return d;
 }
 
-/* ---- references -------------------------------------------------------------------------------
- */
+/* ---- references ------------------------------------------------------------------------------ */
 
 /* y[n, o, oy, ox] = b[o] + sum x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] w[o, c, ky, kx]. */
 static inline void ref_conv(const double *x, const double *w, const double *b, double *y, int N,
@@ -205,8 +204,7 @@ static inline void ref_convt_adj(const double *x, const double *w, const double 
               }
 }
 
-/* ---- central finite differences ---------------------------------------------------------------
- */
+/* ---- central finite differences -------------------------------------------------------------- */
 
 typedef double (*fd_loss)(void *user); /* the scalar loss from the current double inputs */
 

@@ -17,8 +17,7 @@
 
 static char g_tmpdir[256]; /* scratch folder for files */
 
-/* ---- a double-precision reference of any sequential model ---------------------------------------
- */
+/* ---- a double-precision reference of any sequential model ------------------------------------ */
 
 typedef struct ref_net {
   const nn_model *m;
@@ -360,8 +359,7 @@ static void test_copy_polyak_adam(void) {
   nn_model_destroy(s), nn_model_destroy(t);
 }
 
-/* ---- safetensors ------------------------------------------------------------------------------
- */
+/* ---- safetensors ----------------------------------------------------------------------------- */
 
 static char *tmp_path(const char *name) {
   return mb_path_join(g_tmpdir, name);
@@ -489,7 +487,7 @@ static void test_safetensors(void) {
   nn_net_destroy(q), nn_net_destroy(q2);
 }
 
-/* ---- the Q function on several backends ----------------------------------------------------- */
+/* ---- the Q function on several backends ------------------------------------------------------ */
 
 typedef struct q_result {
   float *q, *q_rand, *grads_enc, *grads_head, *dact;

@@ -7,8 +7,7 @@
 
 #include <math.h>
 
-/* ---- memory and transfers ---------------------------------------------------------------------
- */
+/* ---- memory and transfers -------------------------------------------------------------------- */
 
 static void test_arena(void) {
   cmp_arena *a = cmp_arena_create(g_ctx, CMP_ARENA_WEIGHTS, 1000);
@@ -67,8 +66,7 @@ static void test_upload_u8(void) {
   free(ref), free(img);
 }
 
-/* ---- elementwise ------------------------------------------------------------------------------
- */
+/* ---- elementwise ----------------------------------------------------------------------------- */
 
 static void test_elementwise(void) {
   const int n = 1237;
@@ -114,8 +112,7 @@ static void test_copy_channels(void) {
   free(ha), free(hb), free(hd), free(ref), free(rb);
 }
 
-/* ---- activations ------------------------------------------------------------------------------
- */
+/* ---- activations ----------------------------------------------------------------------------- */
 
 typedef struct act_fd {
   cmp_act act;
@@ -194,8 +191,7 @@ static void test_activations(void) {
   }
 }
 
-/* ---- broadcast binary ops ---------------------------------------------------------------------
- */
+/* ---- broadcast binary ops -------------------------------------------------------------------- */
 
 static double bin_ref(cmp_binop op, double a, double b) {
   switch (op) {
@@ -328,8 +324,7 @@ static void test_binary(void) {
     }
 }
 
-/* ---- reductions -------------------------------------------------------------------------------
- */
+/* ---- reductions ------------------------------------------------------------------------------ */
 
 static void test_reduce_broadcast(void) {
   /* outer, r, inner combinations: batch sums, per-sample group sums, odd sizes. */
@@ -369,8 +364,7 @@ static void test_reduce_broadcast(void) {
     }
 }
 
-/* ---- dense ------------------------------------------------------------------------------------
- */
+/* ---- dense ----------------------------------------------------------------------------------- */
 
 static void test_gemm(void) {
   const int sizes[][3] = {{1, 1, 1}, {17, 33, 65}, {64, 128, 1028}, {131, 7, 259}, {300, 301, 29}};
@@ -459,8 +453,7 @@ static void test_linear(void) {
     }
 }
 
-/* ---- convolutions -----------------------------------------------------------------------------
- */
+/* ---- convolutions ---------------------------------------------------------------------------- */
 
 typedef struct conv_case {
   int N, C, H, W, O;
@@ -627,8 +620,7 @@ static void test_convt(void) {
   }
 }
 
-/* ---- batch normalisation ----------------------------------------------------------------------
- */
+/* ---- batch normalisation --------------------------------------------------------------------- */
 
 typedef struct bn_fd {
   int N, C, HW;
@@ -768,8 +760,7 @@ static void test_batchnorm(void) {
   }
 }
 
-/* ---- losses -----------------------------------------------------------------------------------
- */
+/* ---- losses ---------------------------------------------------------------------------------- */
 
 typedef struct lse_fd {
   int N, K;
@@ -840,8 +831,7 @@ static void test_losses(void) {
   }
 }
 
-/* ---- optimisers -------------------------------------------------------------------------------
- */
+/* ---- optimisers ------------------------------------------------------------------------------ */
 
 static void test_adam(void) {
   /* Hand-computed: p = 1, g = 0.5 then -1, lr 0.1, betas (0.9, 0.999), eps 1e-8:
@@ -919,8 +909,7 @@ static void test_polyak(void) {
   free(ht), free(hs), free(ref);
 }
 
-/* ---- random numbers ---------------------------------------------------------------------------
- */
+/* ---- random numbers -------------------------------------------------------------------------- */
 
 static void test_rng(void) {
   /* Odd length, an index0 that is not a multiple of 4, 64-bit seed and index. */
@@ -942,8 +931,7 @@ static void test_rng(void) {
   free(fu), free(fz);
 }
 
-/* ---- backend choice ----------------------------------------------------------------------------
- */
+/* ---- backend choice -------------------------------------------------------------------------- */
 
 static void test_backend_choice(void) {
   cmp_backend_choice c = CMP_BACKEND_VULKAN;
