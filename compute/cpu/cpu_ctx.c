@@ -14,19 +14,24 @@
 
 /* ---- worker pool ----------------------------------------------------------------------------- */
 
+/* Jobs are handed out through one atomic ticket, (generation << 32) | next task, and finished
+ * tasks are counted; the caller runs tasks too and returns as soon as every task is done. A helper
+ * that wakes late finds the ticket of a newer generation (or no task left) and goes back to sleep,
+ * so the caller never waits for a helper that the scheduler has not run yet: that matters on a
+ * busy 2-core machine, where a wake-up can take a whole time slice. */
 struct cpu_pool {
-  int nthreads;        /* workers incl. the caller (worker 0) */
-  pthread_t *threads;  /* [nthreads - 1] helpers */
-  pthread_mutex_t mu;  /* guards everything below except next */
-  pthread_cond_t wake; /* helpers wait here for a new generation */
-  pthread_cond_t done; /* the caller waits here for running == 0 */
-  unsigned gen;        /* job generation; helpers run each generation once */
-  cpu_task_fn fn;      /* current job */
-  void *arg;           /* its argument */
-  int ntasks;          /* its task count */
-  atomic_int next;     /* next task to hand out */
-  int running;         /* helpers not yet finished with the current generation */
-  bool quit;           /* set by destroy */
+  int nthreads;            /* workers incl. the caller (worker 0) */
+  pthread_t *threads;      /* [nthreads - 1] helpers */
+  pthread_mutex_t mu;      /* guards gen, fn, arg, ntasks, quit */
+  pthread_cond_t wake;     /* helpers wait here for a new generation */
+  pthread_cond_t done_cv;  /* the caller waits here for done == ntasks */
+  unsigned gen;            /* job generation */
+  cpu_task_fn fn;          /* current job */
+  void *arg;               /* its argument */
+  int ntasks;              /* its task count */
+  _Atomic uint64_t ticket; /* (gen << 32) | next task to hand out */
+  atomic_int done;         /* tasks of the current generation finished */
+  bool quit;               /* set by destroy */
 };
 
 typedef struct helper_arg {
@@ -34,8 +39,21 @@ typedef struct helper_arg {
   int worker;     /* this helper's worker index (>= 1) */
 } helper_arg;
 
-static void run_tasks(cpu_pool *p, cpu_task_fn fn, void *arg, int ntasks, int worker) {
-  for (int t; (t = atomic_fetch_add(&p->next, 1)) < ntasks;) fn(arg, t, worker);
+/* Runs tasks of generation gen until none is left; returns when the ticket moves on. */
+static void run_tasks(cpu_pool *p, unsigned gen, cpu_task_fn fn, void *arg, int ntasks,
+                      int worker) {
+  uint64_t t = atomic_load(&p->ticket);
+  for (;;) {
+    if ((unsigned)(t >> 32) != gen || (uint32_t)t >= (uint32_t)ntasks) return;
+    if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1)) continue; /* t reloaded */
+    fn(arg, (int)(uint32_t)t, worker);
+    if (atomic_fetch_add(&p->done, 1) + 1 == ntasks) {
+      pthread_mutex_lock(&p->mu);
+      pthread_cond_signal(&p->done_cv);
+      pthread_mutex_unlock(&p->mu);
+    }
+    t = atomic_load(&p->ticket);
+  }
 }
 
 static void *helper_main(void *v) {
@@ -52,9 +70,8 @@ static void *helper_main(void *v) {
     void *arg = p->arg;
     int ntasks = p->ntasks;
     pthread_mutex_unlock(&p->mu);
-    run_tasks(p, fn, arg, ntasks, ha.worker);
+    run_tasks(p, seen, fn, arg, ntasks, ha.worker);
     pthread_mutex_lock(&p->mu);
-    if (--p->running == 0) pthread_cond_signal(&p->done);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -69,7 +86,7 @@ static void pool_destroy(cpu_pool *p) {
   for (int i = 0; i < p->nthreads - 1; i++) pthread_join(p->threads[i], NULL);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->wake);
-  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->done_cv);
   free(p->threads);
   free(p);
 }
@@ -81,8 +98,9 @@ static cpu_pool *pool_create(int nthreads, char *err, size_t err_sz) {
   p->threads = calloc((size_t)nthreads, sizeof *p->threads);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
-  pthread_cond_init(&p->done, NULL);
-  atomic_init(&p->next, 0);
+  pthread_cond_init(&p->done_cv, NULL);
+  atomic_init(&p->ticket, 0);
+  atomic_init(&p->done, 0);
   for (int i = 1; i < nthreads; i++) {
     helper_arg *ha = malloc(sizeof *ha);
     if (!p->threads || !ha) {
@@ -113,15 +131,17 @@ void cpu_parallel(cmp_ctx *ctx, int ntasks, cpu_task_fn fn, void *arg) {
   p->fn = fn;
   p->arg = arg;
   p->ntasks = ntasks;
-  atomic_store(&p->next, 0);
-  p->running = p->nthreads - 1;
-  p->gen++;
+  unsigned gen = ++p->gen;
+  atomic_store(&p->done, 0);
+  atomic_store(&p->ticket, (uint64_t)gen << 32);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
-  run_tasks(p, fn, arg, ntasks, 0);
-  pthread_mutex_lock(&p->mu);
-  while (p->running > 0) pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  run_tasks(p, gen, fn, arg, ntasks, 0);
+  if (atomic_load(&p->done) < ntasks) {
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->done) < ntasks) pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+  }
 }
 
 int cpu_tasks_for(cmp_ctx *ctx, size_t n, double unit_cost) {
