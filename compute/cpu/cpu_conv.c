@@ -223,9 +223,11 @@ static inline float hsum8(cpu_v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
-/* dw[o][tap] += sum over pixels of dy[o][pixel] * x(tap, pixel), for one sample. */
+/* dwl[o][tap][lane] += sum over pixels in that lane of dy[o][pixel] * x(tap, pixel), for one
+ * sample: the 8 lanes are summed once per task (lanes_to_dw), not once per sample, which matters
+ * for small feature maps. */
 CPU_HOT static void direct_bwd_weight_sample(const conv_geom *g, const phase_geom *pg,
-                                             const float *xd, const float *dy, float *dw) {
+                                             const float *xd, const float *dy, float *dwl) {
   const size_t plane = (size_t)g->ho * g->wo;
   const int taps = (int)g->k;
   for (int ob = 0; ob < g->o; ob += 8)
@@ -250,10 +252,15 @@ CPU_HOT static void direct_bwd_weight_sample(const conv_geom *g, const phase_geo
         }
       }
       for (int o = 0; o < 8; o++) {
-        dw[(size_t)(ob + o) * g->k + t] += hsum8(a0[o]);
-        if (two) dw[(size_t)(ob + o) * g->k + t + 1] += hsum8(a1[o]);
+        float *l0 = dwl + ((size_t)(ob + o) * g->k + t) * 8;
+        cpu_v8_store(l0, cpu_v8_load(l0) + a0[o]);
+        if (two) cpu_v8_store(l0 + 8, cpu_v8_load(l0 + 8) + a1[o]);
       }
     }
+}
+
+static void lanes_to_dw(const float *dwl, size_t count, float *dw) {
+  for (size_t i = 0; i < count; i++) dw[i] = hsum8(cpu_v8_load(dwl + 8 * i));
 }
 
 /* Data gradient, direct: dx[c][iy][ix] = sum over o and the taps that reach (iy, ix) of
@@ -466,15 +473,17 @@ static void bwd_data_task(void *v, int grp, int worker) {
 static void bwd_weight_direct_task(void *v, int part, int worker) {
   conv_job *j = v;
   const conv_geom *g = &j->g;
-  float *dw = j->partial + (size_t)part * g->o * g->k;
-  memset(dw, 0, (size_t)g->o * g->k * sizeof(float));
+  size_t wsz = (size_t)g->o * g->k;
+  float *dwl = cpu_scratch_get(j->ctx, worker, 2, 8 * wsz);
+  memset(dwl, 0, 8 * wsz * sizeof(float));
   size_t nb, ne;
   cpu_split((size_t)g->n, j->parts, part, &nb, &ne);
   float *xd = cpu_scratch_get(j->ctx, worker, 0, phase_floats(g, &j->pg));
   for (size_t n = nb; n < ne; n++) {
     phase_split(g, &j->pg, j->x + n * g->c * g->h * g->w, xd);
-    direct_bwd_weight_sample(g, &j->pg, xd, j->dy + n * g->o * g->p, dw);
+    direct_bwd_weight_sample(g, &j->pg, xd, j->dy + n * g->o * g->p, dwl);
   }
+  lanes_to_dw(dwl, wsz, j->partial + (size_t)part * wsz);
 }
 
 static void bwd_weight_task(void *v, int part, int worker) {
