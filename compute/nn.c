@@ -260,7 +260,7 @@ nn_data *nn_data_create(const nn_model *m, int max_batch, int max_in_batch) {
       d->dgamma[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
       d->dbeta[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
     }
-    if (l->kind == NN_LINEAR_CAT && max_in_batch < max_batch) {
+    if (l->kind == NN_LINEAR_CAT) { /* the x part of the first layer, before any repeat */
       d->cat_tmp = cmp_arena_tensor(d->arena, max_in_batch, l->out_c, 1, 1);
       d->cat_dtmp = cmp_arena_tensor(d->arena, max_in_batch, l->out_c, 1, 1);
     }
