@@ -273,6 +273,11 @@ static void test_accumulation(void) {
   double s = 0;
   for (int i = 0; i < n * e; i++) s += fabsf(fa[i]);
   CHECK_MSG(s > 0, "no gradient reached the extra input");
+  /* Data created with equal batches still serves a repeated forward (it used to abort). */
+  nn_data *d3 = nn_data_create(m, 3 * n, 3 * n);
+  const cmp_tensor *y3 = nn_forward_cat(d3, &x, &a2, 3, true);
+  CHECK(y3->n == 3 * n);
+  nn_data_destroy(d3);
   free(g1), free(g2), free(want), free(f1), free(f2), free(wdx), free(before), free(after),
       free(fa);
   nn_data_destroy(d1), nn_data_destroy(d2);
