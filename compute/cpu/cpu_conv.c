@@ -174,49 +174,60 @@ static inline const float *tap_row(const conv_geom *g, const phase_geom *pg, con
          pg->q[kx];
 }
 
+/* Offsets in the phase planes of each tap's row for output row 0, column 0 (the tap order of the
+ * weight's k index): the inner loops then need one add per tap. */
+static void tap_offsets(const conv_geom *g, const phase_geom *pg, int *toff) {
+  for (int c = 0, t = 0; c < g->c; c++)
+    for (int ky = 0; ky < g->kh; ky++)
+      for (int kx = 0; kx < g->kw; kx++, t++)
+        toff[t] =
+            (int)((((size_t)c * g->sw + pg->r[kx]) * pg->rows + ky) * pg->cols + pg->m + pg->q[kx]);
+}
+
 /* y[o][oy][ox] = b[o] + sum over taps of wt[tap][o] * x(tap, oy, ox) + beta * y, for one sample;
- * wt is the weight transposed to [k][o]. */
+ * wt is the weight transposed to [k][o]. Each step computes two vectors of 8 pixels for 8 output
+ * channels (16 accumulators), so every weight broadcast serves two FMAs: 16 neighbouring pixels of
+ * a row when the row is wide enough, else 8 pixels of two neighbouring rows. */
 CPU_HOT static void direct_fwd_sample(const conv_geom *g, const phase_geom *pg, const float *xd,
-                                      const float *wt, const float *bias, float *y, float beta) {
-  const int wide = g->wo % 16 == 0; /* two vectors of pixels per step: half the weight loads */
-  const size_t plane = (size_t)g->ho * g->wo;
+                                      const int *toff, const float *wt, const float *bias, float *y,
+                                      float beta) {
+  const size_t plane = (size_t)g->ho * g->wo, rowstep = (size_t)g->sh * pg->cols;
+  const int wide = g->wo % 16 == 0, taps = (int)g->k;
+  const size_t in1 = wide ? 8 : rowstep, out1 = wide ? 8 : (size_t)g->wo;
   for (int ob = 0; ob < g->o; ob += 8)
-    for (int oy = 0; oy < g->ho; oy++)
+    for (int oy = 0; oy < g->ho; oy += wide ? 1 : 2) {
+      const int pair = wide || oy + 1 < g->ho;
       for (int ox = 0; ox < g->wo; ox += wide ? 16 : 8) {
         cpu_v8 a0[8], a1[8];
         for (int o = 0; o < 8; o++) a0[o] = a1[o] = cpu_v8_set1(bias ? bias[ob + o] : 0.0f);
-        const float *w = wt + ob;
+        const float *base = xd + (size_t)oy * rowstep + ox, *w = wt + ob;
         /* Separate loops so that each keeps its accumulators in registers. */
-        if (wide) {
-          for (int c = 0; c < g->c; c++)
-            for (int ky = 0; ky < g->kh; ky++)
-              for (int kx = 0; kx < g->kw; kx++, w += g->o) {
-                const float *src = tap_row(g, pg, xd, c, ky, kx, oy) + ox;
-                cpu_v8 v0 = cpu_v8_load(src), v1 = cpu_v8_load(src + 8);
-                for (int o = 0; o < 8; o++) {
-                  cpu_v8 wv = cpu_v8_set1(w[o]);
-                  a0[o] += v0 * wv;
-                  a1[o] += v1 * wv;
-                }
-              }
-        } else {
-          for (int c = 0; c < g->c; c++)
-            for (int ky = 0; ky < g->kh; ky++)
-              for (int kx = 0; kx < g->kw; kx++, w += g->o) {
-                cpu_v8 v0 = cpu_v8_load(tap_row(g, pg, xd, c, ky, kx, oy) + ox);
-                for (int o = 0; o < 8; o++) a0[o] += v0 * cpu_v8_set1(w[o]);
-              }
-        }
+        if (pair)
+          for (int t = 0; t < taps; t++, w += g->o) {
+            const float *src = base + toff[t];
+            cpu_v8 v0 = cpu_v8_load(src), v1 = cpu_v8_load(src + in1);
+            for (int o = 0; o < 8; o++) {
+              cpu_v8 wv = cpu_v8_set1(w[o]);
+              a0[o] += v0 * wv;
+              a1[o] += v1 * wv;
+            }
+          }
+        else
+          for (int t = 0; t < taps; t++, w += g->o) {
+            cpu_v8 v0 = cpu_v8_load(base + toff[t]);
+            for (int o = 0; o < 8; o++) a0[o] += v0 * cpu_v8_set1(w[o]);
+          }
         for (int o = 0; o < 8; o++) {
           float *dst = y + (size_t)(ob + o) * plane + (size_t)oy * g->wo + ox;
           if (beta != 0.0f) {
             a0[o] += cpu_v8_set1(beta) * cpu_v8_load(dst);
-            if (wide) a1[o] += cpu_v8_set1(beta) * cpu_v8_load(dst + 8);
+            if (pair) a1[o] += cpu_v8_set1(beta) * cpu_v8_load(dst + out1);
           }
           cpu_v8_store(dst, a0[o]);
-          if (wide) cpu_v8_store(dst + 8, a1[o]);
+          if (pair) cpu_v8_store(dst + out1, a1[o]);
         }
       }
+    }
 }
 
 static inline float hsum8(cpu_v8 v) {
@@ -364,6 +375,7 @@ typedef struct conv_job {
   phase_geom pg;   /* direct path: the phase planes' layout */
   const float *wt; /* direct forward: the weight transposed to [k, o]; backward data: to
                       [o, kh, kw, c] */
+  const int *toff; /* direct forward: tap offsets in the phase planes */
   bwd_geom bg;     /* direct backward data: padded dy layout */
 } conv_job;
 
@@ -400,7 +412,7 @@ static void fwd_direct_task(void *v, int n, int worker) {
   const conv_geom *g = &j->g;
   float *xd = cpu_scratch_get(j->ctx, worker, 0, phase_floats(g, &j->pg));
   phase_split(g, &j->pg, j->x + (size_t)n * g->c * g->h * g->w, xd);
-  direct_fwd_sample(g, &j->pg, xd, j->wt, j->b, j->y + (size_t)n * g->o * g->p, j->beta);
+  direct_fwd_sample(g, &j->pg, xd, j->toff, j->wt, j->b, j->y + (size_t)n * g->o * g->p, j->beta);
 }
 
 static void fwd_task(void *v, int grp, int worker) {
@@ -514,6 +526,9 @@ static void conv_fwd_core(cmp_ctx *ctx, const conv_geom *g, const float *x, cons
       for (size_t k = 0; k < g->k; k++) wt[k * g->o + o] = w[o * g->k + k];
     j.wt = wt;
     j.pg = phase_of(g);
+    int *toff = (int *)cpu_shared_get(ctx, 2, g->k);
+    tap_offsets(g, &j.pg, toff);
+    j.toff = toff;
     cpu_parallel(ctx, g->n, fwd_direct_task, &j);
     return;
   }
