@@ -215,21 +215,38 @@ static void cpu_download(cmp_ctx *ctx, const cmp_tensor *src, float *dst) {
   memcpy(dst, cpu_ptr(src), cmp_numel(src) * sizeof(float));
 }
 
-static void cpu_upload_u8_hwc(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const uint8_t *src,
-                              float scale, float bias) {
-  (void)ctx;
-  size_t hw = (size_t)dst->h * dst->w;
-  float lut[256];
-  for (int v = 0; v < 256; v++) lut[v] = (float)v * scale + bias;
-  for (int n = 0; n < dst->n; n++) {
-    const uint8_t *s = src + (size_t)n * hw * 3;
-    float *d = cpu_ptr(dst) + ((size_t)n * dst->c + c0) * hw;
+typedef struct u8_job {
+  const cmp_tensor *dst; /* [n, c, h, w] */
+  int c0;                /* first channel written */
+  const uint8_t *src;    /* n images h x w x 3 */
+  float lut[256];        /* byte -> value */
+  int parts;             /* tasks */
+} u8_job;
+
+/* Images [b, e) of part `task`: deinterleave HWC bytes into 3 planes. */
+static void u8_task(void *v, int task, int worker) {
+  (void)worker;
+  const u8_job *j = v;
+  const cmp_tensor *dst = j->dst;
+  size_t hw = (size_t)dst->h * dst->w, b, e;
+  cpu_split((size_t)dst->n, j->parts, task, &b, &e);
+  for (size_t n = b; n < e; n++) {
+    const uint8_t *s = j->src + n * hw * 3;
+    float *d = cpu_ptr(dst) + (n * dst->c + (size_t)j->c0) * hw;
     for (size_t i = 0; i < hw; i++) {
-      d[i] = lut[s[3 * i]];
-      d[hw + i] = lut[s[3 * i + 1]];
-      d[2 * hw + i] = lut[s[3 * i + 2]];
+      d[i] = j->lut[s[3 * i]];
+      d[hw + i] = j->lut[s[3 * i + 1]];
+      d[2 * hw + i] = j->lut[s[3 * i + 2]];
     }
   }
+}
+
+static void cpu_upload_u8_hwc(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const uint8_t *src,
+                              float scale, float bias) {
+  u8_job j = {dst, c0, src, {0}, 1};
+  for (int v = 0; v < 256; v++) j.lut[v] = (float)v * scale + bias;
+  j.parts = cpu_tasks_for(ctx, (size_t)dst->n, 4.0 * dst->h * dst->w);
+  cpu_parallel(ctx, j.parts, u8_task, &j);
 }
 
 /* ---- context --------------------------------------------------------------------------------- */
