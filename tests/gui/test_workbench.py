@@ -151,10 +151,17 @@ def main():
         close_dialogs(origin[0])
         time.sleep(1)
 
+        # Demo mode (key d) cycles through the goals by itself; any key stops it.
+        xdo("key", "d")
+        s = wait_for(lambda s: s["demo"] and s["planning"], "the demo to start planning")
+        xdo("key", "shift")
+        s = wait_for(lambda s: not s["demo"], "any key to stop the demo", timeout=60)
+        check(not s["demo"], "a key press stopped the demo")
+
         # Start a collection job from the Training tab and cancel it.
         click("tab3", origin)
         s = wait_for(lambda s: "collect_start" in s["widgets"], "the training forms")
-        replans_before = s["replans"]
+        before = s
         # Typing in a form must not trigger the window's one-key shortcuts (n, r, a, h, d, space).
         click("collect_out", origin)
         xdo("key", "ctrl+a")
@@ -165,8 +172,9 @@ def main():
         xdo("key", "Tab")
         time.sleep(1)
         s = state()
-        check(s["replans"] == replans_before and not s["planning"] and not s["demo"] and
-              not s["agent_view"] and s["heatmap_cells"] == 256 and s["tab"] == 3,
+        check(s["replans"] == before["replans"] and not s["planning"] and not s["demo"] and
+              s["agent_view"] == before["agent_view"] and
+              s["heatmap_cells"] == before["heatmap_cells"] and s["tab"] == 3,
               "typing in the forms triggered no shortcut (a, n, d, h, r, space)")
         click("collect_start", origin)
         s = wait_for(lambda s: s["jobs"] and s["jobs"][-1]["running"] and s["jobs"][-1]["done"] > 0,
