@@ -399,6 +399,13 @@ const char *mb_json_as_string(const mb_json *j) {
   return j && j->type == MB_JSON_STRING ? j->string : NULL;
 }
 
+bool mb_json_numbers(const mb_json *j, double *out, int n) {
+  if (!j || j->type != MB_JSON_ARRAY || j->count != n) return false;
+  for (int i = 0; i < n; i++)
+    if (!mb_json_as_number(&j->items[i], &out[i])) return false;
+  return true;
+}
+
 /* ---- writer ---------------------------------------------------------------------------------- */
 
 static void jw_put(mb_jw *w, const char *s, size_t n) {

@@ -44,6 +44,8 @@ bool mb_json_as_number(const mb_json *j, double *out);
 bool mb_json_as_int64(const mb_json *j, int64_t *out); /* also false for non-integers */
 bool mb_json_as_bool(const mb_json *j, bool *out);
 const char *mb_json_as_string(const mb_json *j); /* NULL unless a string */
+/* Reads an array of exactly n numbers into out; false otherwise (out may be partly written). */
+bool mb_json_numbers(const mb_json *j, double *out, int n);
 
 /* ---- writer ---------------------------------------------------------------------------------- */
 

@@ -1,7 +1,7 @@
 #include "sim_goals.h"
 #include "sim_collect.h"
 #include "sim_internal.h"
-#include "sim_json.h"
+#include "mb_json.h"
 #include "sim_png.h"
 #include "sim_render.h"
 
@@ -250,14 +250,14 @@ void sim_suite_free(sim_suite *s) {
   free(s);
 }
 
-static bool read_positions(const sim_json *v, sim_positions *p, int K) {
+static bool read_positions(const mb_json *v, sim_positions *p, int K) {
   memset(p, 0, sizeof *p);
-  const sim_json *objs = sim_json_get(v, "objects");
-  if (!sim_json_numbers(sim_json_get(v, "ee"), p->ee, 3) || !objs || objs->type != SIM_JSON_ARRAY ||
+  const mb_json *objs = mb_json_get(v, "objects");
+  if (!mb_json_numbers(mb_json_get(v, "ee"), p->ee, 3) || !objs || objs->type != MB_JSON_ARRAY ||
       objs->count != K)
     return false;
   for (int k = 0; k < K; k++)
-    if (!sim_json_numbers(&objs->items[k], p->object[k], 3)) return false;
+    if (!mb_json_numbers(&objs->items[k], p->object[k], 3)) return false;
   return true;
 }
 
@@ -272,23 +272,23 @@ sim_suite *sim_suite_load(const char *dir, int expect_task, char *err, size_t er
     free(path);
     return NULL;
   }
-  sim_json *root = sim_json_parse(text, msg, sizeof msg);
+  mb_json *root = mb_json_parse(text, strlen(text), msg, sizeof msg);
   free(text);
   sim_suite *s = NULL;
   if (!root) {
     mb_fail(err, err_sz, "%s: bad JSON: %s", path, msg);
     goto out;
   }
-  const sim_json *fmt = sim_json_get(root, "format"), *task = sim_json_get(root, "task"),
-                 *seed = sim_json_get(root, "seed"), *diff = sim_json_get(root, "difficulty"),
-                 *scene = sim_json_get(root, "scene_version"),
-                 *ssz = sim_json_get(root, "state_size"), *goals = sim_json_get(root, "goals");
-  if (!fmt || fmt->type != SIM_JSON_STRING || strcmp(fmt->string, SIM_SUITE_FORMAT)) {
+  const mb_json *fmt = mb_json_get(root, "format"), *task = mb_json_get(root, "task"),
+                 *seed = mb_json_get(root, "seed"), *diff = mb_json_get(root, "difficulty"),
+                 *scene = mb_json_get(root, "scene_version"),
+                 *ssz = mb_json_get(root, "state_size"), *goals = mb_json_get(root, "goals");
+  if (!fmt || fmt->type != MB_JSON_STRING || strcmp(fmt->string, SIM_SUITE_FORMAT)) {
     mb_fail(err, err_sz, "%s: not a goal suite (format is not \"%s\")", path, SIM_SUITE_FORMAT);
     goto out;
   }
   sim_task t;
-  if (!task || task->type != SIM_JSON_STRING || !sim_task_parse(task->string, &t)) {
+  if (!task || task->type != MB_JSON_STRING || !sim_task_parse(task->string, &t)) {
     mb_fail(err, err_sz, "%s: missing or unknown task", path);
     goto out;
   }
@@ -297,9 +297,9 @@ sim_suite *sim_suite_load(const char *dir, int expect_task, char *err, size_t er
             sim_task_name((sim_task)expect_task));
     goto out;
   }
-  if (!seed || seed->type != SIM_JSON_NUMBER || !diff || diff->type != SIM_JSON_STRING || !scene ||
-      scene->type != SIM_JSON_STRING || !ssz || ssz->type != SIM_JSON_NUMBER || ssz->number < 1 ||
-      ssz->number > 100000 || !goals || goals->type != SIM_JSON_ARRAY) {
+  if (!seed || seed->type != MB_JSON_NUMBER || !diff || diff->type != MB_JSON_STRING || !scene ||
+      scene->type != MB_JSON_STRING || !ssz || ssz->type != MB_JSON_NUMBER || ssz->number < 1 ||
+      ssz->number > 100000 || !goals || goals->type != MB_JSON_ARRAY) {
     mb_fail(err, err_sz,
             "%s: missing or malformed seed, difficulty, scene_version, state_size "
             "or goals",
@@ -319,22 +319,22 @@ sim_suite *sim_suite_load(const char *dir, int expect_task, char *err, size_t er
   s->state_size = (int)ssz->number;
   int K = sim_task_get(t)->num_objects;
   for (int i = 0; i < goals->count; i++) {
-    const sim_json *gj = &goals->items[i];
+    const mb_json *gj = &goals->items[i];
     sim_goal *g = &s->goals[i];
     s->count = i + 1;
-    const sim_json *tg = sim_json_get(gj, "target"), *img = sim_json_get(gj, "image"),
-                   *mv = sim_json_get(gj, "target_moved"),
-                   *st = sim_json_get(gj, "controller_steps");
+    const mb_json *tg = mb_json_get(gj, "target"), *img = mb_json_get(gj, "image"),
+                   *mv = mb_json_get(gj, "target_moved"),
+                   *st = mb_json_get(gj, "controller_steps");
     g->index = i;
     g->start_state = malloc(sizeof(double) * (size_t)s->state_size);
     g->goal_state = malloc(sizeof(double) * (size_t)s->state_size);
-    if (!g->start_state || !g->goal_state || !tg || tg->type != SIM_JSON_NUMBER || !img ||
-        img->type != SIM_JSON_STRING || strlen(img->string) >= sizeof g->image ||
+    if (!g->start_state || !g->goal_state || !tg || tg->type != MB_JSON_NUMBER || !img ||
+        img->type != MB_JSON_STRING || strlen(img->string) >= sizeof g->image ||
         strchr(img->string, '/') ||
-        !sim_json_numbers(sim_json_get(gj, "start_state"), g->start_state, s->state_size) ||
-        !sim_json_numbers(sim_json_get(gj, "goal_state"), g->goal_state, s->state_size) ||
-        !read_positions(sim_json_get(gj, "start"), &g->start, K) ||
-        !read_positions(sim_json_get(gj, "goal"), &g->goal, K)) {
+        !mb_json_numbers(mb_json_get(gj, "start_state"), g->start_state, s->state_size) ||
+        !mb_json_numbers(mb_json_get(gj, "goal_state"), g->goal_state, s->state_size) ||
+        !read_positions(mb_json_get(gj, "start"), &g->start, K) ||
+        !read_positions(mb_json_get(gj, "goal"), &g->goal, K)) {
       mb_fail(err, err_sz,
               "%s: goal %d is malformed (target, image, states of %d numbers, "
               "start/goal positions)",
@@ -342,8 +342,8 @@ sim_suite *sim_suite_load(const char *dir, int expect_task, char *err, size_t er
       goto fail;
     }
     g->target = (int)tg->number;
-    g->target_moved = mv && mv->type == SIM_JSON_NUMBER ? mv->number : 0;
-    g->controller_steps = st && st->type == SIM_JSON_NUMBER ? (int)st->number : 0;
+    g->target_moved = mv && mv->type == MB_JSON_NUMBER ? mv->number : 0;
+    g->controller_steps = st && st->type == MB_JSON_NUMBER ? (int)st->number : 0;
     snprintf(g->image, sizeof g->image, "%s", img->string);
     if (g->target < -1 || g->target >= (K ? K : 1)) {
       mb_fail(err, err_sz, "%s: goal %d has target %d outside the task's objects", path, i,
@@ -356,7 +356,7 @@ fail:
   sim_suite_free(s);
   s = NULL;
 out:
-  sim_json_free(root);
+  mb_json_free(root);
   free(path);
   return s;
 }

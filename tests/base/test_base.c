@@ -84,6 +84,10 @@ static void test_json(void) {
   CHECK(mb_json_get(j, "none")->type == MB_JSON_NULL);
   CHECK(!strcmp(mb_json_as_string(mb_json_get(j, "s")), "a\"b\xc3\xa9\n"));
   CHECK(mb_json_get(j, "missing") == NULL);
+  double xs[3];
+  CHECK(mb_json_numbers(mb_json_get(j, "x"), xs, 3) && xs[0] == 1.5 && xs[2] == 7);
+  CHECK(!mb_json_numbers(mb_json_get(j, "x"), xs, 2)); /* wrong length */
+  CHECK(!mb_json_numbers(mb_json_get(j, "task"), xs, 1));
   mb_json_free(j);
 
   /* Errors say where. */
