@@ -1,0 +1,108 @@
+/* GEMM variant selection and dispatch (see vk_gemm.h, shaders/gemm.comp).
+ *
+ * Why texel buffers and this tile (GEMM 1024^3 on lavapipe, llvmpipe LLVM 15, 2 cores; best of 6):
+ *   storage buffers, 8 x 8 block per invocation ............ 18-19 GFLOP/s
+ *   storage buffers, 16 x 16 ................................ 19-25
+ *   buffer device address, 8 x 8 ............................ 12
+ *   uniform texel buffers, 8 x 8 ............................ 37-38
+ *   uniform texel buffers, 16 x 16 .......................... 40-42
+ *   texel A via subgroupBroadcast, 16 x 16 .................. 32
+ *   the same loop with no loads at all, 8 x 8 ............... 186 (the loads are the cost)
+ * llvmpipe runs one SIMD row of 8 invocations per 256-bit vector; a storage-buffer load that is not
+ * provably uniform becomes a loop over the lanes with a bounds check per element, a texel fetch a
+ * gather. Shared memory goes through the same per-lane loop and barriers split the shader into
+ * coroutines (0.5 GFLOP/s measured), so the kernel keeps everything in registers. */
+#include "vk_gemm.h"
+
+#include "mb_err.h"
+
+static uint32_t pick_tn(int n, uint32_t lanes) {
+  /* Narrow problems (n of a few columns, e.g. one output unit) waste less with narrow blocks. */
+  if ((uint32_t)n <= 4 * lanes) return 4;
+  if ((uint32_t)n <= 8 * lanes) return 8;
+  return 16;
+}
+
+vk_gemm_tile vk_gemm_pick_tile(const vk_runtime *rt, int m, int n) {
+  vk_gemm_tile t;
+  if (rt->is_cpu) {
+    t.wx = rt->subgroup_size >= 4 && rt->subgroup_size <= 16 ? rt->subgroup_size : 8;
+    t.wy = 1;
+    t.tm = m <= 4 ? 4 : m <= 8 ? 8 : 16;
+    t.tn = pick_tn(n, t.wx);
+  } else {
+    t.wx = 16;
+    t.wy = 8;
+    t.tm = 4;
+    t.tn = 4;
+  }
+  return t;
+}
+
+static bool aligned4(uint64_t x) {
+  return (x & 3) == 0;
+}
+
+bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err, size_t err_sz) {
+  vk_runtime *rt = r->rt;
+  if (g->m <= 0 || g->n <= 0) return true;
+  if (!tile.wx) tile = vk_gemm_pick_tile(rt, g->m, g->n);
+  /* With k = 0 nothing of A and B is read (C = beta C); their views must still be valid. */
+  vk_block *ablock = g->k > 0 ? g->a.block : g->c.block,
+           *bblock = g->k > 0 ? g->b.block : g->c.block;
+  int batch = g->batch > 0 ? g->batch : 1;
+  uint64_t as = batch > 1 ? g->a_stride : 0, bs = batch > 1 ? g->b_stride : 0,
+           cs = batch > 1 ? g->c_stride : 0;
+
+  /* RGBA32F reads need the vectorised axis 16-byte aligned at every row (and batch) start, and,
+   * for the axes the block is clamped along (A^T rows, B columns), a multiple of 4 long. */
+  bool va = aligned4(g->a.off) && aligned4((uint64_t)g->lda) && aligned4(as) &&
+            (!g->trans_a || (aligned4((uint64_t)g->m) && tile.tm % 4 == 0));
+  bool vb = aligned4(g->b.off) && aligned4((uint64_t)g->ldb) && aligned4(bs) &&
+            (g->trans_b || aligned4((uint64_t)g->n));
+  int variant = ((g->trans_a ? 1 : 0) * 2 + (g->trans_b ? 1 : 0)) * 4 + (va ? 2 : 0) + (vb ? 1 : 0);
+  vk_shader_id id = (vk_shader_id)(VK_SHADER_GEMM_T00_V00 + variant);
+
+  uint32_t spec[4] = {tile.wx, tile.wy, tile.tm, tile.tn};
+  const vk_pipeline *p = vk_pipelines_get(r->pipes, id, spec, 4, err, err_sz);
+  if (!p) return false;
+
+  /* Extents touched, for barrier tracking: the last element of each operand + 1. */
+  uint64_t k = (uint64_t)(g->k > 0 ? g->k : 0), m = (uint64_t)g->m, n = (uint64_t)g->n;
+  uint64_t a_rows = g->trans_a ? k : m, a_cols = g->trans_a ? m : k;
+  uint64_t b_rows = g->trans_b ? n : k, b_cols = g->trans_b ? k : n;
+  uint64_t a_ext = k ? (batch - 1) * as + (a_rows - 1) * g->lda + a_cols : 1;
+  uint64_t b_ext = k ? (batch - 1) * bs + (b_rows - 1) * g->ldb + b_cols : 1;
+  uint64_t c_ext = (batch - 1) * cs + (m - 1) * g->ldc + n;
+
+  /* C is a storage buffer: bind from the aligned-down byte offset, pass the rest in floats. */
+  uint64_t align = rt->props.limits.minStorageBufferOffsetAlignment;
+  uint64_t c_byte = g->c.off * 4, c_bind = c_byte / align * align;
+  vk_push_gemm pc = {
+      .m = (uint32_t)g->m,
+      .n = (uint32_t)g->n,
+      .k = (uint32_t)k,
+      .a_off = (uint32_t)g->a.off,
+      .lda = (uint32_t)g->lda,
+      .b_off = (uint32_t)g->b.off,
+      .ldb = (uint32_t)g->ldb,
+      .c_off = (uint32_t)((c_byte - c_bind) / 4),
+      .ldc = (uint32_t)g->ldc,
+      .alpha = g->alpha,
+      .beta = g->beta,
+      .a_batch = (uint32_t)as,
+      .b_batch = (uint32_t)bs,
+      .c_batch = (uint32_t)cs,
+  };
+  vk_buf_ref refs[5] = {
+      {g->c.block, c_bind, c_byte + c_ext * 4 - c_bind, true, VK_REF_STORAGE, 0},
+      {ablock, g->a.off * 4, a_ext * 4, false, VK_REF_TEXEL4, 8},
+      {ablock, g->a.off * 4, a_ext * 4, false, VK_REF_TEXEL1, 9},
+      {bblock, g->b.off * 4, b_ext * 4, false, VK_REF_TEXEL4, 10},
+      {bblock, g->b.off * 4, b_ext * 4, false, VK_REF_TEXEL1, 11},
+  };
+  uint32_t cols_per_wg = tile.wx * tile.tn, rows_per_wg = tile.wy * tile.tm;
+  uint32_t gx = ((uint32_t)g->n + cols_per_wg - 1) / cols_per_wg;
+  uint32_t gy = ((uint32_t)g->m + rows_per_wg - 1) / rows_per_wg;
+  return vk_rec_dispatch(r, p, &pc, sizeof pc, refs, 5, gx, gy, (uint32_t)batch, err, err_sz);
+}
