@@ -15,7 +15,8 @@ static void on_signal(int sig) {
   }
   which_signal = sig;
   atomic_store(&interrupted, 1);
-  static const char msg[] = "\ninterrupted: finishing the current unit and saving (again to abort)\n";
+  static const char msg[] =
+      "\ninterrupted: finishing the current unit and saving (again to abort)\n";
   ssize_t unused = write(STDERR_FILENO, msg, sizeof msg - 1);
   (void)unused;
 }
@@ -30,4 +31,6 @@ atomic_int *app_interrupt_install(void) {
   return &interrupted;
 }
 
-int app_interrupt_signal(void) { return which_signal; }
+int app_interrupt_signal(void) {
+  return which_signal;
+}

@@ -1,5 +1,5 @@
-/* Ctrl-C and SIGTERM for headless jobs: the first signal sets a flag that the job polls (it then saves
- * what it has and returns); a second one ends the process at once. */
+/* Ctrl-C and SIGTERM for headless jobs: the first signal sets a flag that the job polls (it then
+ * saves what it has and returns); a second one ends the process at once. */
 #ifndef APP_INTERRUPT_H
 #define APP_INTERRUPT_H
 

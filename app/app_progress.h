@@ -1,5 +1,5 @@
-/* Terminal progress for long work: a redrawn bar with rate and ETA on a terminal, a plain line every
- * few seconds otherwise (logs, CI). Implements mb_job_hooks.progress. */
+/* Terminal progress for long work: a redrawn bar with rate and ETA on a terminal, a plain line
+ * every few seconds otherwise (logs, CI). Implements mb_job_hooks.progress. */
 #ifndef APP_PROGRESS_H
 #define APP_PROGRESS_H
 
@@ -20,7 +20,8 @@ typedef struct app_progress {
 } app_progress;
 
 void app_progress_init(app_progress *p, const char *label, const char *unit);
-/* The mb_job_hooks.progress callback; user is an app_progress*. Thread-safe enough for one worker. */
+/* The mb_job_hooks.progress callback; user is an app_progress*. Thread-safe enough for one worker.
+ */
 void app_progress_cb(void *user, int64_t done, int64_t total, const char *detail);
 /* Ends the bar with a newline. */
 void app_progress_finish(app_progress *p);

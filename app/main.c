@@ -10,14 +10,16 @@ static void print_usage(FILE *out) {
                "       mbold COMMAND [OPTIONS]        run a job headless\n\ncommands:\n");
   for (const app_command *c = app_commands; c->name; c++)
     fprintf(out, "  %-14s %s\n", c->name, c->summary);
-  fprintf(out, "\n`mbold COMMAND --help` shows a command's options. Exit codes: 0 success, 1 failure, "
-               "2 bad input.\n");
+  fprintf(out,
+          "\n`mbold COMMAND --help` shows a command's options. Exit codes: 0 success, 1 failure, "
+          "2 bad input.\n");
 }
 
 int app_gui_main(int argc, char **argv);
 
 int main(int argc, char **argv) {
-  if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
+  if (argc >= 2 &&
+      (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
     print_usage(stdout);
     return APP_EXIT_OK;
   }

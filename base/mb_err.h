@@ -1,7 +1,7 @@
 /* Error reporting convention shared by every library (STYLE.md): a function that can fail takes a
- * caller-supplied buffer `char *err, size_t err_sz` (either may be NULL/0) and fills it with one line
- * naming the file or argument and the cause. Core code never exits; only app/ maps errors to exit
- * codes and dialogs. */
+ * caller-supplied buffer `char *err, size_t err_sz` (either may be NULL/0) and fills it with one
+ * line naming the file or argument and the cause. Core code never exits; only app/ maps errors to
+ * exit codes and dialogs. */
 #ifndef MB_ERR_H
 #define MB_ERR_H
 

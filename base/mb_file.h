@@ -9,12 +9,13 @@
 #include <stdio.h>
 
 typedef struct mb_atomic_file {
-  FILE *fp;        /* write here; NULL after commit/abort */
-  char *path;      /* final path (owned) */
-  char *tmp_path;  /* temporary path (owned) */
+  FILE *fp;       /* write here; NULL after commit/abort */
+  char *path;     /* final path (owned) */
+  char *tmp_path; /* temporary path (owned) */
 } mb_atomic_file;
 
-/* Opens a temporary file beside `path`. Returns false and fills err if the folder is not writable. */
+/* Opens a temporary file beside `path`. Returns false and fills err if the folder is not writable.
+ */
 bool mb_atomic_open(mb_atomic_file *f, const char *path, char *err, size_t err_sz);
 /* Flushes, fsyncs and renames over `path`. On failure the temporary file is removed and the old
  * file (if any) stays untouched. Frees f's strings either way. */
@@ -23,7 +24,8 @@ bool mb_atomic_commit(mb_atomic_file *f, char *err, size_t err_sz);
 void mb_atomic_abort(mb_atomic_file *f);
 
 /* Writes `size` bytes to `path` atomically. */
-bool mb_write_file_atomic(const char *path, const void *data, size_t size, char *err, size_t err_sz);
+bool mb_write_file_atomic(const char *path, const void *data, size_t size, char *err,
+                          size_t err_sz);
 
 /* Reads a whole file into a malloc'd buffer (NUL-terminated for convenience; *size excludes it).
  * Returns NULL and fills err on failure. Caller frees. */

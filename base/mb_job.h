@@ -11,7 +11,8 @@ typedef struct mb_job_hooks {
   /* Called now and then with work done of total (units chosen by the worker: episodes, steps),
    * and a short detail such as "loss 0.031". May be NULL. */
   void (*progress)(void *user, int64_t done, int64_t total, const char *detail);
-  /* Called with one JSON object per logged step (the same line that goes to log.jsonl). May be NULL. */
+  /* Called with one JSON object per logged step (the same line that goes to log.jsonl). May be
+   * NULL. */
   void (*log)(void *user, const char *json_line);
   void *user;               /* passed to the callbacks */
   const atomic_int *cancel; /* may be NULL; when it reads non-zero the worker saves and returns */

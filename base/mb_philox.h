@@ -47,7 +47,9 @@ static inline uint32_t mb_philox_u32(uint64_t seed, uint32_t stream, uint64_t in
 }
 
 /* Uniform in [0, 1) with 24 random bits: exactly representable, identical on every backend. */
-static inline float mb_u32_to_unit(uint32_t x) { return (float)(x >> 8) * (1.0f / 16777216.0f); }
+static inline float mb_u32_to_unit(uint32_t x) {
+  return (float)(x >> 8) * (1.0f / 16777216.0f);
+}
 
 /* Uniform in (0, 1]: safe for log(). */
 static inline float mb_u32_to_unit_open(uint32_t x) {
@@ -85,10 +87,18 @@ static inline mb_rng mb_rng_make(uint64_t seed, uint32_t stream) {
   mb_rng r = {seed, stream, 0};
   return r;
 }
-static inline float mb_rng_uniform(mb_rng *r) { return mb_philox_uniform(r->seed, r->stream, r->index++); }
-static inline float mb_rng_normal(mb_rng *r) { return mb_philox_normal(r->seed, r->stream, r->index++); }
-static inline uint32_t mb_rng_u32(mb_rng *r) { return mb_philox_u32(r->seed, r->stream, r->index++); }
+static inline float mb_rng_uniform(mb_rng *r) {
+  return mb_philox_uniform(r->seed, r->stream, r->index++);
+}
+static inline float mb_rng_normal(mb_rng *r) {
+  return mb_philox_normal(r->seed, r->stream, r->index++);
+}
+static inline uint32_t mb_rng_u32(mb_rng *r) {
+  return mb_philox_u32(r->seed, r->stream, r->index++);
+}
 /* Uniform integer in [0, n), n > 0 (tiny modulo bias is irrelevant at our sizes). */
-static inline uint32_t mb_rng_below(mb_rng *r, uint32_t n) { return mb_rng_u32(r) % n; }
+static inline uint32_t mb_rng_below(mb_rng *r, uint32_t n) {
+  return mb_rng_u32(r) % n;
+}
 
 #endif

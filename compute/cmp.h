@@ -1,18 +1,18 @@
 /* The compute core's public interface: backends, memory, tensors and ops.
  *
  * Every op is issued to a context (cmp_ctx). The CPU backend runs it at once; the Vulkan backend
- * records it into the context's command buffer (inserting barriers itself) and submits when the host
- * needs a result: cmp_download() and cmp_sync(). Ops issued to one context execute in issue order;
- * a context is used by one thread at a time (each worker thread creates its own).
+ * records it into the context's command buffer (inserting barriers itself) and submits when the
+ * host needs a result: cmp_download() and cmp_sync(). Ops issued to one context execute in issue
+ * order; a context is used by one thread at a time (each worker thread creates its own).
  *
  * Tensors are float32 NCHW views into backend buffers. A matrix [rows, cols] is n = rows, c = cols,
- * h = w = 1; a vector of length k is n = 1, c = k. Views with a smaller n over the same storage give
- * "any batch size up to the allocated one" without reallocating. Shapes are checked by the wrappers
- * in cmp.c (a mismatch is a programming error and aborts with a message naming the op).
+ * h = w = 1; a vector of length k is n = 1, c = k. Views with a smaller n over the same storage
+ * give "any batch size up to the allocated one" without reallocating. Shapes are checked by the
+ * wrappers in cmp.c (a mismatch is a programming error and aborts with a message naming the op).
  *
- * Backward ops take `beta`: the result is written as out = beta * out + grad, so beta = 0 overwrites
- * and beta = 1 accumulates (a weight used twice in one graph, e.g. the Q head seen with data and with
- * random actions). */
+ * Backward ops take `beta`: the result is written as out = beta * out + grad, so beta = 0
+ * overwrites and beta = 1 accumulates (a weight used twice in one graph, e.g. the Q head seen with
+ * data and with random actions). */
 #ifndef CMP_H
 #define CMP_H
 
@@ -31,7 +31,12 @@ typedef enum cmp_backend_choice {
 typedef struct cmp_options {
   bool validation;  /* Vulkan: enable VK_LAYER_KHRONOS_validation and count its messages */
   int device_index; /* Vulkan: -1 = best device, else the index in cmp_list_devices() order */
+  int threads;      /* CPU: worker threads (the calling thread included); 0 = one per core */
 } cmp_options;
+
+/* The defaults: no validation, best device, one CPU thread per core. (A zeroed struct would mean
+ * device 0, so start from this.) */
+cmp_options cmp_options_default(void);
 
 typedef struct cmp_ctx cmp_ctx;
 
@@ -40,10 +45,10 @@ bool cmp_parse_backend(const char *name, cmp_backend_choice *out);
 /* The choice from MBOLD_BACKEND if set and valid, else `fallback`. */
 cmp_backend_choice cmp_backend_from_env(cmp_backend_choice fallback);
 
-/* Creates a backend context. AUTO resolves as documented above; `why` (may be NULL) receives one line
- * explaining the choice ("no Vulkan GPU; llvmpipe is a CPU implementation, so the CPU backend is
- * faster"). Returns NULL with err filled when the requested backend cannot start (no Vulkan loader,
- * no device); the CPU backend always starts. opt may be NULL for defaults. */
+/* Creates a backend context. AUTO resolves as documented above; `why` (may be NULL) receives one
+ * line explaining the choice ("no Vulkan GPU; llvmpipe is a CPU implementation, so the CPU backend
+ * is faster"). Returns NULL with err filled when the requested backend cannot start (no Vulkan
+ * loader, no device); the CPU backend always starts. opt may be NULL for defaults. */
 cmp_ctx *cmp_create(cmp_backend_choice choice, const cmp_options *opt, char *why, size_t why_sz,
                     char *err, size_t err_sz);
 void cmp_destroy(cmp_ctx *ctx);
@@ -60,10 +65,10 @@ int cmp_validation_message_count(const cmp_ctx *ctx);
 /* Every Vulkan physical device, for `mbold info`. Returns the count (up to max) or -1 with err
  * filled when there is no Vulkan loader or instance. */
 typedef struct cmp_device_info {
-  char name[256];      /* VkPhysicalDeviceProperties.deviceName */
-  char type[32];       /* "discrete-gpu", "integrated-gpu", "virtual-gpu", "cpu", "other" */
-  char driver[256];    /* driver name and info, e.g. "llvmpipe / Mesa 22.3.6 (LLVM 15.0.6)" */
-  char api_version[32];/* e.g. "1.3.230" */
+  char name[256];       /* VkPhysicalDeviceProperties.deviceName */
+  char type[32];        /* "discrete-gpu", "integrated-gpu", "virtual-gpu", "cpu", "other" */
+  char driver[256];     /* driver name and info, e.g. "llvmpipe / Mesa 22.3.6 (LLVM 15.0.6)" */
+  char api_version[32]; /* e.g. "1.3.230" */
 } cmp_device_info;
 int cmp_list_devices(cmp_device_info *out, int max, char *err, size_t err_sz);
 
@@ -73,8 +78,8 @@ typedef struct cmp_buffer cmp_buffer; /* backend-owned storage */
 
 typedef struct cmp_tensor {
   cmp_buffer *buf; /* storage; NULL for an empty tensor */
-  size_t off;      /* offset into buf in floats (a multiple of CMP_ALIGN_FLOATS for arena tensors) */
-  int n, c, h, w;  /* shape (N x C x H x W) */
+  size_t off;     /* offset into buf in floats (a multiple of CMP_ALIGN_FLOATS for arena tensors) */
+  int n, c, h, w; /* shape (N x C x H x W) */
 } cmp_tensor;
 
 #define CMP_ALIGN_FLOATS 64 /* 256 bytes: any storage-buffer offset alignment and vec4 loads */
@@ -106,9 +111,9 @@ cmp_arena *cmp_arena_create(cmp_ctx *ctx, cmp_arena_kind kind, size_t block_floa
 void cmp_arena_destroy(cmp_arena *a);
 /* A new zero-filled tensor. Aborts with a message if memory cannot be allocated. */
 cmp_tensor cmp_arena_tensor(cmp_arena *a, int n, int c, int h, int w);
-size_t cmp_arena_mark(const cmp_arena *a);          /* floats used so far */
-void cmp_arena_reset(cmp_arena *a, size_t mark);    /* frees every tensor allocated after mark */
-size_t cmp_arena_bytes(const cmp_arena *a);         /* bytes reserved (for memory reports) */
+size_t cmp_arena_mark(const cmp_arena *a);       /* floats used so far */
+void cmp_arena_reset(cmp_arena *a, size_t mark); /* frees every tensor allocated after mark */
+size_t cmp_arena_bytes(const cmp_arena *a);      /* bytes reserved (for memory reports) */
 
 /* ---- transfers ------------------------------------------------------------------------------- */
 
@@ -142,7 +147,8 @@ typedef enum cmp_act {
 } cmp_act;
 /* y = act(x); x == y allowed. */
 void cmp_act_fwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tensor *y, float alpha);
-/* dx = act'(.) * dy + beta * dx. ReLU/leaky use x (y may be NULL); tanh/sigmoid use y (x may be NULL). */
+/* dx = act'(.) * dy + beta * dx. ReLU/leaky use x (y may be NULL); tanh/sigmoid use y (x may be
+ * NULL). */
 void cmp_act_bwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tensor *y,
                  const cmp_tensor *dy, const cmp_tensor *dx, float alpha, float beta);
 
@@ -156,11 +162,15 @@ void cmp_binary(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_tenso
 void cmp_binary_bwd(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_tensor *b,
                     const cmp_tensor *dy, const cmp_tensor *da, const cmp_tensor *db, float beta);
 
-/* Views x as [outer, r, inner] (outer = x->n, r and inner given; outer * r * inner = numel) and
- * writes y[o, i] = beta * y[o, i] + s * sum_k x[o, k, i], s = 1 (sum) or 1/r (mean). */
+/* Views x as [outer, r, inner] (r and inner given, outer = numel(x) / (r * inner), which must
+ * divide; y has outer * inner elements) and writes y[o, i] = beta * y[o, i] + s * sum_k x[o, k, i],
+ * s = 1 (sum) or 1/r (mean). E.g. x [10B, 1] with r = 10, inner = 1 gives the per-sample sum of
+ * 10 consecutive rows; x [N, F] with r = N, inner = F sums over the batch. */
 void cmp_reduce(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mean, const cmp_tensor *y,
                 float beta);
-/* The adjoint of cmp_reduce: y[o, k, i] = s * x[o, i] + beta * y[o, k, i] (repeat rows/groups). */
+/* The adjoint of cmp_reduce: y[o, k, i] = s * x[o, i] + beta * y[o, k, i] (repeat rows/groups),
+ * with outer = numel(x) / inner and y of outer * r * inner elements. E.g. features x [B, F] with r
+ * = 10, inner = F give y [10B, F] where rows 10b .. 10b + 9 repeat sample b. */
 void cmp_broadcast(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mean,
                    const cmp_tensor *y, float beta);
 
@@ -191,9 +201,13 @@ typedef struct cmp_conv_params {
 } cmp_conv_params;
 
 /* Output size of a convolution along one axis: (in + 2p - k) / s + 1. */
-static inline int cmp_conv_out(int in, int k, int s, int p) { return (in + 2 * p - k) / s + 1; }
+static inline int cmp_conv_out(int in, int k, int s, int p) {
+  return (in + 2 * p - k) / s + 1;
+}
 /* Output size of a transposed convolution: (in - 1) * s - 2p + k. */
-static inline int cmp_convt_out(int in, int k, int s, int p) { return (in - 1) * s - 2 * p + k; }
+static inline int cmp_convt_out(int in, int k, int s, int p) {
+  return (in - 1) * s - 2 * p + k;
+}
 
 /* y[N, O, Ho, Wo] = conv(x[N, C, H, W], w[O, C, kh, kw]) + b[O] (b may be NULL). */
 void cmp_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
@@ -243,13 +257,15 @@ void cmp_mse_bwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, float s
 /* y[n] = log sum_k exp(x[n, k]) over the C*H*W elements of each sample (numerically stable). */
 void cmp_logsumexp_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y);
 /* dx[n, k] = dy[n] * softmax(x[n])_k + beta * dx. y is the forward output. */
-void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y,
-                       const cmp_tensor *dy, const cmp_tensor *dx, float beta);
+void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, const cmp_tensor *dy,
+                       const cmp_tensor *dx, float beta);
 
-/* ---- optimisers and random numbers ------------------------------------------------------------ */
+/* ---- optimisers and random numbers ------------------------------------------------------------
+ */
 
 /* Adam with bias correction, step t >= 1 (PyTorch's formulation, no weight decay):
- * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps). */
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) +
+ * eps). */
 void cmp_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,
                    const cmp_tensor *m, const cmp_tensor *v, float lr, float b1, float b2,
                    float eps, int64_t t);

@@ -1,6 +1,7 @@
 /* base/: Philox known answers (Random123 test vectors), random number statistics, atomic files. */
 #include "../test_util.h"
 #include "mb_file.h"
+#include "mb_json.h"
 #include "mb_philox.h"
 
 #include <stdlib.h>
@@ -63,7 +64,69 @@ static void test_atomic_file(void) {
   free(path);
 }
 
+static void test_json(void) {
+  char err[256];
+  const char *text = "{\"task\": \"push1\", \"n\": 3, \"x\": [1.5, -2e-3, 7],\n"
+                     " \"ok\": true, \"none\": null, \"s\": \"a\\\"b\\u00e9\\n\", \"o\": {}}";
+  mb_json *j = mb_json_parse(text, strlen(text), err, sizeof err);
+  CHECK_MSG(j != NULL, "%s", err);
+  if (!j) return;
+  CHECK(!strcmp(mb_json_as_string(mb_json_get(j, "task")), "push1"));
+  int64_t n = 0;
+  CHECK(mb_json_as_int64(mb_json_get(j, "n"), &n) && n == 3);
+  double x = 0;
+  CHECK(mb_json_as_number(mb_json_at(mb_json_get(j, "x"), 1), &x) && x == -2e-3);
+  CHECK(!mb_json_as_int64(mb_json_at(mb_json_get(j, "x"), 0), &n));
+  CHECK(mb_json_get(j, "x")->count == 3);
+  bool b = false;
+  CHECK(mb_json_as_bool(mb_json_get(j, "ok"), &b) && b);
+  CHECK(mb_json_get(j, "none")->type == MB_JSON_NULL);
+  CHECK(!strcmp(mb_json_as_string(mb_json_get(j, "s")), "a\"b\xc3\xa9\n"));
+  CHECK(mb_json_get(j, "missing") == NULL);
+  mb_json_free(j);
+
+  /* Errors say where. */
+  CHECK(mb_json_parse("{\"a\": 1,\n \"b\" 2}", 16, err, sizeof err) == NULL);
+  CHECK_MSG(strstr(err, "line 2") != NULL, "%s", err);
+  CHECK(mb_json_parse("[1, 2", 5, err, sizeof err) == NULL);
+  CHECK(mb_json_parse("{} x", 4, err, sizeof err) == NULL);
+  CHECK(mb_json_parse("\"abc", 4, err, sizeof err) == NULL);
+  CHECK(mb_json_parse("", 0, err, sizeof err) == NULL);
+
+  /* The writer's output parses back to the same values. */
+  mb_jw w;
+  mb_jw_init(&w, true);
+  mb_jw_begin_object(&w);
+  mb_jw_kv_string(&w, "name", "q\"uote\n");
+  mb_jw_kv_int(&w, "step", 1234567890123LL);
+  mb_jw_kv_double(&w, "loss", 0.1);
+  mb_jw_key(&w, "v");
+  const float v[3] = {1.0f / 3, -0.0f, 1e-30f};
+  mb_jw_float_array(&w, v, 3);
+  mb_jw_key(&w, "nan");
+  mb_jw_double(&w, NAN);
+  mb_jw_key(&w, "empty");
+  mb_jw_begin_array(&w);
+  mb_jw_end_array(&w);
+  mb_jw_end_object(&w);
+  char *out = mb_jw_take(&w);
+  j = mb_json_parse(out, strlen(out), err, sizeof err);
+  CHECK_MSG(j != NULL, "%s in %s", err, out);
+  if (j) {
+    CHECK(!strcmp(mb_json_as_string(mb_json_get(j, "name")), "q\"uote\n"));
+    CHECK(mb_json_as_int64(mb_json_get(j, "step"), &n) && n == 1234567890123LL);
+    CHECK(mb_json_as_number(mb_json_get(j, "loss"), &x) && x == 0.1);
+    CHECK(mb_json_as_number(mb_json_at(mb_json_get(j, "v"), 0), &x) && (float)x == 1.0f / 3);
+    CHECK(mb_json_as_number(mb_json_at(mb_json_get(j, "v"), 2), &x) && (float)x == 1e-30f);
+    CHECK(mb_json_get(j, "nan")->type == MB_JSON_NULL);
+    CHECK(mb_json_get(j, "empty")->count == 0);
+    mb_json_free(j);
+  }
+  free(out);
+}
+
 int main(void) {
+  test_json();
   test_philox_known_answers();
   test_distributions();
   test_atomic_file();
