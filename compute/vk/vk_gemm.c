@@ -43,6 +43,14 @@ static bool aligned4(uint64_t x) {
   return (x & 3) == 0;
 }
 
+vk_ssbo_at vk_ssbo_align(const vk_runtime *rt, uint64_t off_floats) {
+  VkDeviceSize align = rt->props.limits.minStorageBufferOffsetAlignment;
+  if (align < 4) align = 4;
+  VkDeviceSize byte = off_floats * 4, bind = byte / align * align;
+  vk_ssbo_at r = {bind, (uint32_t)((byte - bind) / 4)};
+  return r;
+}
+
 bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err, size_t err_sz) {
   vk_runtime *rt = r->rt;
   if (g->m <= 0 || g->n <= 0) return true;
@@ -75,9 +83,10 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
   uint64_t b_ext = k ? (batch - 1) * bs + (b_rows - 1) * g->ldb + b_cols : 1;
   uint64_t c_ext = (batch - 1) * cs + (m - 1) * g->ldc + n;
 
-  /* C is a storage buffer: bind from the aligned-down byte offset, pass the rest in floats. */
-  uint64_t align = rt->props.limits.minStorageBufferOffsetAlignment;
-  uint64_t c_byte = g->c.off * 4, c_bind = c_byte / align * align;
+  vk_ssbo_at cat = vk_ssbo_align(rt, g->c.off);
+  vk_mat bias = g->bias_mode ? g->bias : g->c; /* bound even when unused */
+  uint64_t bias_len = g->bias_mode == 1 ? n : g->bias_mode == 2 ? m : 1;
+  vk_ssbo_at bat = vk_ssbo_align(rt, bias.off);
   vk_push_gemm pc = {
       .m = (uint32_t)g->m,
       .n = (uint32_t)g->n,
@@ -86,16 +95,19 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
       .lda = (uint32_t)g->lda,
       .b_off = (uint32_t)g->b.off,
       .ldb = (uint32_t)g->ldb,
-      .c_off = (uint32_t)((c_byte - c_bind) / 4),
+      .c_off = cat.rel,
       .ldc = (uint32_t)g->ldc,
       .alpha = g->alpha,
       .beta = g->beta,
       .a_batch = (uint32_t)as,
       .b_batch = (uint32_t)bs,
       .c_batch = (uint32_t)cs,
+      .bias_mode = (uint32_t)g->bias_mode,
+      .bias_off = bat.rel,
   };
-  vk_buf_ref refs[5] = {
-      {g->c.block, c_bind, c_byte + c_ext * 4 - c_bind, true, VK_REF_STORAGE, 0},
+  vk_buf_ref refs[6] = {
+      {g->c.block, cat.bind, (cat.rel + c_ext) * 4, true, VK_REF_STORAGE, 0},
+      {bias.block, bat.bind, (bat.rel + bias_len) * 4, false, VK_REF_STORAGE, 1},
       {ablock, g->a.off * 4, a_ext * 4, false, VK_REF_TEXEL4, 8},
       {ablock, g->a.off * 4, a_ext * 4, false, VK_REF_TEXEL1, 9},
       {bblock, g->b.off * 4, b_ext * 4, false, VK_REF_TEXEL4, 10},
@@ -104,5 +116,5 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
   uint32_t cols_per_wg = tile.wx * tile.tn, rows_per_wg = tile.wy * tile.tm;
   uint32_t gx = ((uint32_t)g->n + cols_per_wg - 1) / cols_per_wg;
   uint32_t gy = ((uint32_t)g->m + rows_per_wg - 1) / rows_per_wg;
-  return vk_rec_dispatch(r, p, &pc, sizeof pc, refs, 5, gx, gy, (uint32_t)batch, err, err_sz);
+  return vk_rec_dispatch(r, p, &pc, sizeof pc, refs, 6, gx, gy, (uint32_t)batch, err, err_sz);
 }

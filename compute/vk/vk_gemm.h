@@ -21,6 +21,8 @@ typedef struct vk_gemm_args {
   int lda, ldb, ldc;     /* leading dimensions in floats */
   int batch;             /* number of GEMMs (>= 1), the i-th at offsets + i * stride */
   uint64_t a_stride, b_stride, c_stride; /* batch strides in floats (ignored for batch 1) */
+  int bias_mode;                         /* 0: none, 1: C[i][j] += bias[j], 2: C[i][j] += bias[i] */
+  vk_mat bias;                           /* the bias vector (bias_mode != 0) */
 } vk_gemm_args;
 
 /* The tile an invocation computes and the workgroup shape, chosen for the device. */
@@ -32,6 +34,15 @@ typedef struct vk_gemm_tile {
 /* Chooses the tile for a problem shape (lavapipe: 8 lanes x 1, 16 x 16 blocks shrunk for small
  * problems; GPUs: 16 x 8 invocations, 4 x 4 blocks). */
 vk_gemm_tile vk_gemm_pick_tile(const vk_runtime *rt, int m, int n);
+
+/* Binding a storage buffer at a float offset: descriptors need offsets aligned to
+ * minStorageBufferOffsetAlignment, so the range starts at the aligned-down byte and the shader adds
+ * `rel` floats. */
+typedef struct vk_ssbo_at {
+  VkDeviceSize bind; /* aligned byte offset for the descriptor */
+  uint32_t rel;      /* floats from there to the element wanted */
+} vk_ssbo_at;
+vk_ssbo_at vk_ssbo_align(const vk_runtime *rt, uint64_t off_floats);
 
 /* Records the GEMM. A tile of zero fields means vk_gemm_pick_tile(). False with err filled when the
  * pipeline cannot be created or descriptors run out. */

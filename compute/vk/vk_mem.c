@@ -45,8 +45,7 @@ static vk_block *block_create(vk_pool *p, VkDeviceSize size, char *err, size_t e
       .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
       .size = size,
       .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT |
-               (p->kind == VK_MEM_DEVICE ? VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT : 0),
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT,
       .sharingMode = VK_SHARING_MODE_EXCLUSIVE,
   };
   VkResult r = rt->vk.CreateBuffer(rt->device, &bci, NULL, &b->buffer);
@@ -93,7 +92,7 @@ static vk_block *block_create(vk_pool *p, VkDeviceSize size, char *err, size_t e
     }
     b->mapped = ptr;
   }
-  if (p->kind == VK_MEM_DEVICE) {
+  {
     VkBufferViewCreateInfo vci = {
         .sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
         .buffer = b->buffer,

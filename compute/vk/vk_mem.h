@@ -3,11 +3,11 @@
  * activations (device-local) and staging (host-visible, persistently mapped) so that each kind of
  * memory is allocated once at init and reused across steps.
  *
- * Every block is usable as a storage buffer and as a transfer source/destination. Device blocks
- * also carry two uniform texel-buffer views over their whole range (RGBA32F and R32F): GEMM-shaped
- * shaders read their operands through them because llvmpipe turns texel fetches into vector
- * gathers, while storage-buffer loads become a per-lane loop (see shaders/gemm.comp). A pool and
- * its blocks belong to one runtime and are used by one thread at a time. */
+ * Every block is usable as a storage buffer and as a transfer source/destination. It
+ * also carries two uniform texel-buffer views over their whole range (RGBA32F and R32F):
+ * GEMM-shaped shaders read their operands through them because llvmpipe turns texel fetches into
+ * vector gathers, while storage-buffer loads become a per-lane loop (see shaders/gemm.comp). A pool
+ * and its blocks belong to one runtime and are used by one thread at a time. */
 #ifndef VK_MEM_H
 #define VK_MEM_H
 

@@ -19,8 +19,10 @@ typedef struct vk_push_gemm {
   uint32_t c_off, ldc; /* C's first element relative to the bound range, leading dim */
   float alpha, beta;   /* C = alpha op(A) op(B) + beta C */
   uint32_t a_batch, b_batch, c_batch; /* strides between batches (workgroup z), floats */
+  uint32_t bias_mode;                 /* 0: none, 1: bias[col], 2: bias[row] */
+  uint32_t bias_off;                  /* first bias element relative to the bound range */
 } vk_push_gemm;
-VK_PUSH_CHECK(vk_push_gemm, 56);
+VK_PUSH_CHECK(vk_push_gemm, 64);
 _Static_assert(offsetof(vk_push_gemm, a_off) == 12 && offsetof(vk_push_gemm, alpha) == 36 &&
                    offsetof(vk_push_gemm, c_batch) == 52,
                "vk_push_gemm offsets");
@@ -42,6 +44,206 @@ typedef struct vk_push_rng {
   float a, b;                  /* uniform [a, b) or normal (mean a, std b) */
 } vk_push_rng;
 VK_PUSH_CHECK(vk_push_rng, 36);
+
+/* shaders/axpby.comp */
+typedef struct vk_push_axpby {
+  uint32_t x_off, y_off, count; /* offsets relative to the bound ranges, elements */
+  float alpha, beta;            /* y = alpha x + beta y */
+} vk_push_axpby;
+VK_PUSH_CHECK(vk_push_axpby, 20);
+
+/* shaders/clamp.comp */
+typedef struct vk_push_clamp {
+  uint32_t x_off, y_off, count; /* offsets, elements */
+  float lo, hi;                 /* bounds */
+} vk_push_clamp;
+VK_PUSH_CHECK(vk_push_clamp, 20);
+
+/* shaders/copy_channels.comp */
+typedef struct vk_push_copy_channels {
+  uint32_t src_off, dst_off;       /* first float of sample 0's run */
+  uint32_t count, run;             /* total floats, floats per sample */
+  uint32_t src_stride, dst_stride; /* floats between samples */
+  float beta;                      /* dst = src + beta dst */
+} vk_push_copy_channels;
+VK_PUSH_CHECK(vk_push_copy_channels, 28);
+
+/* shaders/act_fwd.comp */
+typedef struct vk_push_act_fwd {
+  uint32_t x_off, y_off, count; /* offsets, elements */
+  uint32_t act;                 /* cmp_act */
+  float alpha;                  /* leaky slope */
+} vk_push_act_fwd;
+VK_PUSH_CHECK(vk_push_act_fwd, 20);
+
+/* shaders/act_bwd.comp */
+typedef struct vk_push_act_bwd {
+  uint32_t x_off, y_off, dy_off, dx_off, count; /* offsets, elements */
+  uint32_t act;                                 /* cmp_act */
+  float alpha, beta;                            /* leaky slope, dx = act' dy + beta dx */
+} vk_push_act_bwd;
+VK_PUSH_CHECK(vk_push_act_bwd, 32);
+
+/* shaders/binary.comp */
+typedef struct vk_push_binary {
+  uint32_t a_off, b_off, y_off, count; /* offsets, elements of a */
+  uint32_t C, H, W;                    /* a's c, h, w */
+  uint32_t sn, sc, sh, sw;             /* b's strides seen with a's shape (0: broadcast) */
+  uint32_t op;                         /* cmp_binop */
+} vk_push_binary;
+VK_PUSH_CHECK(vk_push_binary, 48);
+
+/* shaders/binary_bwd_a.comp */
+typedef struct vk_push_binary_bwd_a {
+  uint32_t a_off, b_off, dy_off, da_off, count; /* offsets, elements of a */
+  uint32_t C, H, W;                             /* a's c, h, w */
+  uint32_t sn, sc, sh, sw;                      /* b's strides seen with a's shape */
+  uint32_t op;                                  /* cmp_binop */
+  float beta;                                   /* da = grad + beta da */
+} vk_push_binary_bwd_a;
+VK_PUSH_CHECK(vk_push_binary_bwd_a, 56);
+
+/* shaders/binary_bwd_b.comp */
+typedef struct vk_push_binary_bwd_b {
+  uint32_t a_off, b_off, dy_off, db_off, count; /* offsets, elements of b */
+  uint32_t an, ac, ah, aw;                      /* a's shape */
+  uint32_t bn, bc, bh, bw;                      /* b's shape */
+  uint32_t op;                                  /* cmp_binop */
+  float beta;                                   /* db = grad + beta db */
+} vk_push_binary_bwd_b;
+VK_PUSH_CHECK(vk_push_binary_bwd_b, 60);
+
+/* shaders/reduce.comp */
+typedef struct vk_push_reduce {
+  uint32_t x_off, y_off;    /* offsets */
+  uint32_t outer, r, inner; /* x as [outer, r, inner] */
+  uint32_t parts, chunk;    /* slices of the r axis and their length */
+  float scale, beta;        /* y = scale sum + beta y */
+} vk_push_reduce;
+VK_PUSH_CHECK(vk_push_reduce, 36);
+
+/* shaders/broadcast.comp */
+typedef struct vk_push_broadcast {
+  uint32_t x_off, y_off, count, r, inner; /* offsets, elements of y, repeats, inner size */
+  float scale, beta;                      /* y = scale x + beta y */
+} vk_push_broadcast;
+VK_PUSH_CHECK(vk_push_broadcast, 28);
+
+/* shaders/sqdiff_partial.comp */
+typedef struct vk_push_sqdiff_partial {
+  uint32_t a_off, b_off, part_off; /* offsets */
+  uint32_t count, parts, chunk;    /* elements, slices, slice length */
+} vk_push_sqdiff_partial;
+VK_PUSH_CHECK(vk_push_sqdiff_partial, 24);
+
+/* shaders/mse_bwd.comp */
+typedef struct vk_push_mse_bwd {
+  uint32_t a_off, b_off, da_off, count; /* offsets, elements */
+  float k, beta;                        /* da = k (a - b) + beta da */
+} vk_push_mse_bwd;
+VK_PUSH_CHECK(vk_push_mse_bwd, 24);
+
+/* shaders/logsumexp_fwd.comp */
+typedef struct vk_push_logsumexp_fwd {
+  uint32_t x_off, y_off, rows, len; /* offsets, samples, elements per sample */
+} vk_push_logsumexp_fwd;
+VK_PUSH_CHECK(vk_push_logsumexp_fwd, 16);
+
+/* shaders/logsumexp_bwd.comp */
+typedef struct vk_push_logsumexp_bwd {
+  uint32_t x_off, y_off, dy_off, dx_off, count, len; /* offsets, elements, per sample */
+  float beta;                                        /* dx = grad + beta dx */
+} vk_push_logsumexp_bwd;
+VK_PUSH_CHECK(vk_push_logsumexp_bwd, 28);
+
+/* shaders/adam.comp */
+typedef struct vk_push_adam {
+  uint32_t p_off, g_off, m_off, v_off, count; /* offsets, elements */
+  float b1, b2, eps;                          /* Adam's constants */
+  float step_size, bc2_sqrt;                  /* lr / (1 - b1^t), sqrt(1 - b2^t) */
+} vk_push_adam;
+VK_PUSH_CHECK(vk_push_adam, 40);
+
+/* shaders/polyak.comp */
+typedef struct vk_push_polyak {
+  uint32_t t_off, s_off, count; /* offsets, elements */
+  float tau;                    /* target = tau target + (1 - tau) source */
+} vk_push_polyak;
+VK_PUSH_CHECK(vk_push_polyak, 16);
+
+/* shaders/u8_hwc.comp */
+typedef struct vk_push_u8_hwc {
+  uint32_t src_off;    /* first 32-bit word of the images */
+  uint32_t dst_off;    /* first float of channel c0 of sample 0 */
+  uint32_t count, hw;  /* pixels in all, per image */
+  uint32_t dst_stride; /* floats between samples */
+  float scale, bias;   /* value = byte scale + bias */
+} vk_push_u8_hwc;
+VK_PUSH_CHECK(vk_push_u8_hwc, 28);
+
+/* shaders/bn_stats.comp */
+typedef struct vk_push_bn_stats {
+  uint32_t x_off, part_off; /* offsets */
+  uint32_t C, hw, m;        /* channels, h w, n h w */
+  uint32_t slices, chunk;   /* slices per channel, elements per slice */
+} vk_push_bn_stats;
+VK_PUSH_CHECK(vk_push_bn_stats, 28);
+
+/* shaders/bn_finalize.comp */
+typedef struct vk_push_bn_finalize {
+  uint32_t part_off, mean_off, invstd_off, rmean_off, rvar_off; /* offsets */
+  uint32_t C, slices;                                           /* channels, slices per channel */
+  float momentum, eps;                                          /* PyTorch's batch-norm constants */
+} vk_push_bn_finalize;
+VK_PUSH_CHECK(vk_push_bn_finalize, 36);
+
+/* shaders/bn_apply.comp */
+typedef struct vk_push_bn_apply {
+  uint32_t x_off, y_off, count, C, hw;             /* offsets, elements, channels, h w */
+  uint32_t gamma_off, beta_off, mean_off, var_off; /* per-channel vectors */
+  uint32_t mode;                                   /* 0: batch mean/invstd, 1: running mean/var */
+  float eps;                                       /* mode 1 */
+} vk_push_bn_apply;
+VK_PUSH_CHECK(vk_push_bn_apply, 44);
+
+/* shaders/bn_bwd_stats.comp */
+typedef struct vk_push_bn_bwd_stats {
+  uint32_t x_off, dy_off, mean_off, invstd_off, part_off; /* offsets */
+  uint32_t C, hw, m;                                      /* channels, h w, n h w */
+  uint32_t slices, chunk; /* slices per channel, elements per slice */
+} vk_push_bn_bwd_stats;
+VK_PUSH_CHECK(vk_push_bn_bwd_stats, 40);
+
+/* shaders/bn_bwd_finalize.comp */
+typedef struct vk_push_bn_bwd_finalize {
+  uint32_t part_off, gamma_off, invstd_off, dgamma_off, dbeta_off, coef_off; /* offsets */
+  uint32_t C, slices;               /* channels, slices per channel */
+  uint32_t want_dgamma, want_dbeta; /* write the parameter gradients */
+  float m, beta;                    /* n h w, accumulation factor */
+} vk_push_bn_bwd_finalize;
+VK_PUSH_CHECK(vk_push_bn_bwd_finalize, 48);
+
+/* shaders/bn_bwd_apply.comp */
+typedef struct vk_push_bn_bwd_apply {
+  uint32_t x_off, dy_off, dx_off, mean_off, invstd_off, coef_off; /* offsets */
+  uint32_t count, C, hw;                                          /* elements, channels, h w */
+  float beta;                                                     /* dx = grad + beta dx */
+} vk_push_bn_bwd_apply;
+VK_PUSH_CHECK(vk_push_bn_bwd_apply, 40);
+
+/* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data, conv2d_bwd_weight) */
+typedef struct vk_push_conv {
+  uint32_t m, n, k;                /* the implicit GEMM: rows, columns, reduction */
+  uint32_t a_off, b_off;           /* first float of the A and B operands in their blocks */
+  uint32_t y_off, bias_off;        /* output and bias relative to their bound ranges */
+  uint32_t has_bias;               /* add bias[row] */
+  float beta;                      /* out = acc (+ bias) + beta out */
+  uint32_t N, C, H, W;             /* forward input */
+  uint32_t O, HO, WO;              /* forward output */
+  uint32_t KH, KW, SH, SW, PH, PW; /* kernel, stride, padding */
+  uint32_t k_chunk;                /* bwd_weight: reduction per z slice */
+} vk_push_conv;
+VK_PUSH_CHECK(vk_push_conv, 92);
 
 /* Bytes of the push-constant block of each shader (0 if it has none); every member is a 32-bit
  * scalar at offset 4 * i, which the runtime test checks in the SPIR-V. */

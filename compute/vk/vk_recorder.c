@@ -109,17 +109,31 @@ static void push_span(vk_span *s, int *n, const vk_block *b, VkDeviceSize lo, Vk
   s[(*n)++] = (vk_span){b, lo, hi};
 }
 
+/* The bytes a ref may touch: a texel view covers its whole block, and the shader could read any of
+ * it (the synchronisation validation layer sees it that way too), so it counts as the block. */
+static void ref_range(const vk_buf_ref *f, VkDeviceSize *lo, VkDeviceSize *hi) {
+  if (f->kind == VK_REF_TEXEL4 || f->kind == VK_REF_TEXEL1) {
+    *lo = 0;
+    *hi = f->block->size;
+  } else {
+    *lo = f->off;
+    *hi = f->off + f->size;
+  }
+}
+
 /* Emits a barrier if the accesses conflict with those since the last barrier, then records them. */
 static void track(vk_recorder *r, const vk_buf_ref *refs, int n) {
   bool conflict = false;
   for (int i = 0; i < n && !conflict; i++) {
-    VkDeviceSize lo = refs[i].off, hi = refs[i].off + refs[i].size;
+    VkDeviceSize lo, hi;
+    ref_range(&refs[i], &lo, &hi);
     if (overlaps(r->writes, r->nwrites, refs[i].block, lo, hi)) conflict = true;
     if (refs[i].write && overlaps(r->reads, r->nreads, refs[i].block, lo, hi)) conflict = true;
   }
   if (conflict || r->nwrites + n > r->cap_spans || r->nreads + n > r->cap_spans) barrier(r);
   for (int i = 0; i < n; i++) {
-    VkDeviceSize lo = refs[i].off, hi = refs[i].off + refs[i].size;
+    VkDeviceSize lo, hi;
+    ref_range(&refs[i], &lo, &hi);
     if (refs[i].write)
       push_span(r->writes, &r->nwrites, refs[i].block, lo, hi);
     else

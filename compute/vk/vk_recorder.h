@@ -21,7 +21,8 @@ typedef enum vk_ref_kind {
   VK_REF_TRACK,   /* only tracked for barriers (copies, fills) */
   VK_REF_STORAGE, /* a storage buffer over [off, off + size) at `binding` (0..7) */
   VK_REF_TEXEL4,  /* the block's RGBA32F view at `binding` (8..15); the shader gets the offset
-                     from its push constants, [off, off + size) is what it reads */
+                     from its push constants; for barriers the whole block counts as read, as
+                     the view exposes all of it */
   VK_REF_TEXEL1,  /* the block's R32F view, likewise */
 } vk_ref_kind;
 

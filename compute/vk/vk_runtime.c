@@ -257,11 +257,10 @@ int vk_list_devices(vk_device_desc *out, int max, char *err, size_t err_sz) {
   if (!create_instance(g, false, NULL, &inst, &f, err, err_sz)) return -1;
   uint32_t n;
   VkPhysicalDevice *pds = physical_devices(&f, inst, &n);
-  int count = 0;
-  for (uint32_t i = 0; i < n && count < max; i++) describe(&f, pds[i], &out[count++]);
+  for (uint32_t i = 0; i < n && (int)i < max; i++) describe(&f, pds[i], &out[i]);
   free(pds);
   f.DestroyInstance(inst, NULL);
-  return count;
+  return (int)n;
 }
 
 static bool create_device(vk_runtime *rt, bool allow_push, char *err, size_t err_sz) {

@@ -55,8 +55,9 @@ typedef struct vk_runtime {
 vk_runtime *vk_runtime_create(const vk_runtime_options *opt, char *err, size_t err_sz);
 void vk_runtime_destroy(vk_runtime *rt); /* rt may be NULL */
 
-/* Lists every physical device (usable or not) in enumeration order. Returns the count (up to max)
- * or -1 with err filled when there is no loader or the instance cannot be created. */
+/* Lists every physical device (usable or not) in enumeration order, filling up to max entries.
+ * Returns the number of devices (which may exceed max) or -1 with err filled when there is no
+ * loader or the instance cannot be created. */
 int vk_list_devices(vk_device_desc *out, int max, char *err, size_t err_sz);
 
 /* Errors + warnings counted so far. */

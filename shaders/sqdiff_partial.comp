@@ -1,0 +1,18 @@
+#version 450
+// part[p] = sum over slice p (chunk floats) of (a - b)^2: the first pass of the mean squared error.
+#include "elementwise.glsl"
+layout(push_constant) uniform Push { uint a_off, b_off, part_off, count, parts, chunk; } pc;
+layout(std430, binding = 0) readonly buffer A { float a[]; };
+layout(std430, binding = 1) readonly buffer B { float b[]; };
+layout(std430, binding = 2) writeonly buffer P { float part[]; };
+void main() {
+  uint p = ew_index();
+  if (p >= pc.parts) return;
+  uint i0 = p * pc.chunk, i1 = min(pc.count, i0 + pc.chunk);
+  float s = 0.0;
+  for (uint i = i0; i < i1; i++) {
+    float d = a[pc.a_off + i] - b[pc.b_off + i];
+    s += d * d;
+  }
+  part[pc.part_off + p] = s;
+}
