@@ -1,11 +1,11 @@
 // Broadcast binary ops: a has shape (n, c, h, w); b is indexed with strides that are 0 along the
 // dimensions it broadcasts. op: 0 add, 1 sub, 2 mul, 3 min, 4 max (ties select a).
-float binop(uint op, float a, float b) {
+vec4 binop(uint op, vec4 a, vec4 b) {
   if (op == 0u) return a + b;
   if (op == 1u) return a - b;
   if (op == 2u) return a * b;
-  if (op == 3u) return a <= b ? a : b;
-  return a >= b ? a : b;
+  if (op == 3u) return mix(b, a, lessThanEqual(a, b));
+  return mix(b, a, greaterThanEqual(a, b));
 }
 
 // Index into b of a's element i.

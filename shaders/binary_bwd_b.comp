@@ -1,8 +1,8 @@
 #version 450
 // db[j] = sum over the elements i of a that b's element j is broadcast to of d(a op b)/db dy[i],
-// + beta db[j]. One invocation per element of b, looping over the broadcast dimensions.
+// + beta db[j]. One invocation per element of b, looping over the broadcast dimensions; a and dy
+// are read through R32F texel views (absolute offsets).
 #include "elementwise.glsl"
-#include "binary.glsl"
 layout(push_constant) uniform Push {
   uint a_off, b_off, dy_off, db_off, count; // count = elements of b
   uint an, ac, ah, aw; // a's shape
@@ -10,9 +10,9 @@ layout(push_constant) uniform Push {
   uint op;
   float beta;
 } pc;
-layout(std430, binding = 0) readonly buffer A { float a[]; };
+layout(binding = 9) uniform samplerBuffer a1;
 layout(std430, binding = 1) readonly buffer B { float b[]; };
-layout(std430, binding = 2) readonly buffer DY { float dy[]; };
+layout(binding = 11) uniform samplerBuffer dy1;
 layout(std430, binding = 3) buffer DB { float db[]; };
 void main() {
   uint j = ew_index();
@@ -35,12 +35,12 @@ void main() {
       for (uint ih = lo.z; ih < hi.z; ih++)
         for (uint iw = lo.w; iw < hi.w; iw++) {
           uint i = ((in_ * pc.ac + ic) * pc.ah + ih) * pc.aw + iw;
-          float g = dy[pc.dy_off + i];
+          float g = texelFetch(dy1, int(pc.dy_off + i)).x;
           if (pc.op == 0u) s += g;
           else if (pc.op == 1u) s -= g;
-          else if (pc.op == 2u) s += g * a[pc.a_off + i];
+          else if (pc.op == 2u) s += g * texelFetch(a1, int(pc.a_off + i)).x;
           else {
-            float av = a[pc.a_off + i];
+            float av = texelFetch(a1, int(pc.a_off + i)).x;
             bool to_a = pc.op == 3u ? av <= bv : av >= bv;
             if (!to_a) s += g;
           }

@@ -1,12 +1,15 @@
 #version 450
-// y = min(max(x, lo), hi) written as the CPU backend does (NaN stays NaN); x may alias y.
-#include "elementwise.glsl"
-layout(push_constant) uniform Push { uint x_off, y_off, count; float lo, hi; } pc;
-layout(std430, binding = 0) readonly buffer X { float x[]; };
-layout(std430, binding = 1) writeonly buffer Y { float y[]; };
+// y = x < lo ? lo : x > hi ? hi : x, as the CPU backend writes it (NaN stays NaN); x may alias y.
+#include "ew.glsl"
+layout(push_constant) uniform Push { uint x_off, y_off, count, vec; float lo, hi; } pc;
+EW_IN(0)
+EW_OUT(0, y)
 void main() {
-  uint i = ew_index();
-  if (i >= pc.count) return;
-  float t = x[pc.x_off + i];
-  y[pc.y_off + i] = t < pc.lo ? pc.lo : t > pc.hi ? pc.hi : t;
+  uint last = pc.count - 1u;
+  EW_FOR_EACH(pc.count) {
+    vec4 t = EW_LOAD(0, pc.x_off, e, last);
+    vec4 v = mix(mix(t, vec4(pc.hi), greaterThan(t, vec4(pc.hi))), vec4(pc.lo),
+                 lessThan(t, vec4(pc.lo)));
+    EW_STORE(y, pc.y_off, e, pc.count, v);
+  }
 }

@@ -1,14 +1,16 @@
 #version 450
 // da = k (a - b) + beta da with k = 2 scale / numel.
-#include "elementwise.glsl"
-layout(push_constant) uniform Push { uint a_off, b_off, da_off, count; float k, beta; } pc;
-layout(std430, binding = 0) readonly buffer A { float a[]; };
-layout(std430, binding = 1) readonly buffer B { float b[]; };
-layout(std430, binding = 2) buffer DA { float da[]; };
+#include "ew.glsl"
+layout(push_constant) uniform Push { uint a_off, b_off, dain_off, da_off, count, vec; float k, beta; } pc;
+EW_IN(0)
+EW_IN(1)
+EW_IN(2)
+EW_OUT(0, da)
 void main() {
-  uint i = ew_index();
-  if (i >= pc.count) return;
-  float g = pc.k * (a[pc.a_off + i] - b[pc.b_off + i]);
-  if (pc.beta != 0.0) g += pc.beta * da[pc.da_off + i];
-  da[pc.da_off + i] = g;
+  uint last = pc.count - 1u;
+  EW_FOR_EACH(pc.count) {
+    vec4 g = pc.k * (EW_LOAD(0, pc.a_off, e, last) - EW_LOAD(1, pc.b_off, e, last));
+    if (pc.beta != 0.0) g += pc.beta * EW_LOAD(2, pc.dain_off, e, last);
+    EW_STORE(da, pc.da_off, e, pc.count, g);
+  }
 }

@@ -1,11 +1,14 @@
 #version 450
 // target = tau target + (1 - tau) source.
-#include "elementwise.glsl"
-layout(push_constant) uniform Push { uint t_off, s_off, count; float tau; } pc;
-layout(std430, binding = 0) buffer T { float t[]; };
-layout(std430, binding = 1) readonly buffer S { float s[]; };
+#include "ew.glsl"
+layout(push_constant) uniform Push { uint tin_off, s_off, t_off, count, vec; float tau; } pc;
+EW_IN(0)
+EW_IN(1)
+EW_OUT(0, t)
 void main() {
-  uint i = ew_index();
-  if (i >= pc.count) return;
-  t[pc.t_off + i] = pc.tau * t[pc.t_off + i] + (1.0 - pc.tau) * s[pc.s_off + i];
+  uint last = pc.count - 1u;
+  EW_FOR_EACH(pc.count) {
+    vec4 v = pc.tau * EW_LOAD(0, pc.tin_off, e, last) + (1.0 - pc.tau) * EW_LOAD(1, pc.s_off, e, last);
+    EW_STORE(t, pc.t_off, e, pc.count, v);
+  }
 }

@@ -105,10 +105,16 @@ uint64_t vkb_reduce_scratch(uint64_t outer, uint64_t r, uint64_t inner) {
 static void reduce_pass(vk_be *b, vk_mat xm, uint64_t outer, uint64_t r, uint64_t inner,
                         uint64_t parts, float scale, vk_mat ym, float beta) {
   uint64_t chunk = (r + parts - 1) / parts;
-  vk_push_reduce pc = {
-      0,     0,   (uint32_t)outer, (uint32_t)r, (uint32_t)inner, (uint32_t)parts, (uint32_t)chunk,
-      scale, beta};
-  vk_buf_ref refs[2] = {vkb_ssbo_mat(b, xm, outer * r * inner, false, 0, &pc.x_off),
+  vk_push_reduce pc = {(uint32_t)xm.off,
+                       0,
+                       (uint32_t)outer,
+                       (uint32_t)r,
+                       (uint32_t)inner,
+                       (uint32_t)parts,
+                       (uint32_t)chunk,
+                       scale,
+                       beta};
+  vk_buf_ref refs[2] = {vkb_texel(xm, outer * r * inner, false, 9),
                         vkb_ssbo_mat(b, ym, outer * parts * inner, true, 1, &pc.y_off)};
   vkb_dispatch_items(b, VK_SHADER_REDUCE, &pc, sizeof pc, refs, 2, outer * parts * inner);
 }

@@ -55,6 +55,25 @@ void vkb_dispatch(vk_be *b, vk_shader_id id, const uint32_t *spec, int nspec, co
 /* An elementwise dispatch: one invocation per item, 64 per workgroup (elementwise.glsl). */
 void vkb_dispatch_items(vk_be *b, vk_shader_id id, const void *push, uint32_t push_bytes,
                         const vk_buf_ref *refs, int nrefs, uint64_t items);
+/* A vectorised elementwise dispatch over count elements (ew.glsl: 16 per invocation). */
+static inline void vkb_dispatch_ew(vk_be *b, vk_shader_id id, const void *push, uint32_t push_bytes,
+                                   const vk_buf_ref *refs, int nrefs, uint64_t count) {
+  vkb_dispatch_items(b, id, push, push_bytes, refs, nrefs, (count + 15) / 16);
+}
+/* Binds floats [m.off, m.off + count) as input i of an ew.glsl shader (texel views at bindings
+ * 8 + 2i and 9 + 2i) into refs[*n], advancing *n; returns the offset the shader uses. */
+static inline uint32_t vkb_in_mat(vk_buf_ref *refs, int *n, vk_mat m, uint64_t count, int i) {
+  refs[(*n)++] = vkb_texel(m, count, true, 8 + 2 * i);
+  refs[(*n)++] = vkb_texel(m, count, false, 9 + 2 * i);
+  return (uint32_t)m.off;
+}
+static inline uint32_t vkb_in(vk_buf_ref *refs, int *n, const cmp_tensor *t, int i) {
+  return vkb_in_mat(refs, n, vkb_mat(t), cmp_numel(t), i);
+}
+/* Whether a float offset allows vec4 access. */
+static inline bool vkb_al4(uint64_t off) {
+  return (off & 3) == 0;
+}
 
 /* Scratch memory for one op: vkb_scratch_begin(total floats) makes sure that much is available
  * (flushing first when the scratch must grow), then vkb_scratch() carves aligned pieces. Pieces

@@ -44,8 +44,10 @@ static bool aligned4(uint64_t x) {
 }
 
 vk_ssbo_at vk_ssbo_align(const vk_runtime *rt, uint64_t off_floats) {
+  /* At least 16 bytes, so that a tensor whose offset is a multiple of 4 floats is also one
+   * relative to the bound range (vec4 views of the same binding). */
   VkDeviceSize align = rt->props.limits.minStorageBufferOffsetAlignment;
-  if (align < 4) align = 4;
+  if (align < 16) align = 16;
   VkDeviceSize byte = off_floats * 4, bind = byte / align * align;
   vk_ssbo_at r = {bind, (uint32_t)((byte - bind) / 4)};
   return r;

@@ -1,7 +1,7 @@
 /* Vulkan backend: batch normalisation over N x H x W per channel. Statistics are gathered per
  * (channel, slice of its elements) so that a few channels with many elements still spread over
  * the device, then merged per channel (Chan's formula for the variance), then applied
- * elementwise: three dispatches each way. */
+ * elementwise: three dispatches each way; inference is one elementwise dispatch. */
 #include "vk_backend.h"
 
 /* Slices per channel: enough work items overall, slices of at least 256 elements. */
@@ -9,6 +9,31 @@ static uint64_t bn_slices(uint64_t channels, uint64_t m) {
   uint64_t want = channels >= 512 ? 1 : (512 + channels - 1) / channels;
   uint64_t most = m / 256 > 0 ? m / 256 : 1;
   return want < most ? want : most;
+}
+
+/* y = x sc + sh per channel from (mean, invstd) (mode 0) or (run_mean, run_var) (mode 1). */
+static void bn_apply(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
+                     const cmp_tensor *beta_, const cmp_tensor *mean, const cmp_tensor *var,
+                     uint32_t mode, float eps, const cmp_tensor *y) {
+  uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w;
+  vk_buf_ref refs[10];
+  int n = 0;
+  vk_push_bn_apply pa = {.count = (uint32_t)cmp_numel(x),
+                         .C = (uint32_t)C,
+                         .hw = (uint32_t)hw,
+                         .mode = mode,
+                         .eps = eps};
+  pa.x_off = vkb_in(refs, &n, x, 0);
+  pa.gamma_off = vkb_in(refs, &n, gamma, 1);
+  pa.beta_off = vkb_in(refs, &n, beta_, 2);
+  pa.mean_off = vkb_in(refs, &n, mean, 3);
+  refs[n++] = vkb_ssbo(b, y, true, 0, &pa.y_off);
+  refs[n++] = vkb_ssbo(b, var, false, 1, &pa.var_off);
+  bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
+  bool params = vkb_al4(vkb_off(gamma)) && vkb_al4(vkb_off(beta_)) && vkb_al4(vkb_off(mean)) &&
+                vkb_al4(vkb_off(var));
+  pa.vec = io && vkb_al4(hw) ? 1 : io && hw == 1 && vkb_al4(C) && params ? 2 : 0;
+  vkb_dispatch_ew(b, VK_SHADER_BN_APPLY, &pa, sizeof pa, refs, n, cmp_numel(x));
 }
 
 void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
@@ -22,9 +47,10 @@ void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma
   vkb_scratch_begin(b, vkb_scratch_size(C * slices * 3));
   vk_mat part = vkb_scratch(b, C * slices * 3);
 
-  vk_push_bn_stats ps = {
-      0, 0, (uint32_t)C, (uint32_t)hw, (uint32_t)m, (uint32_t)slices, (uint32_t)chunk};
-  vk_buf_ref rs[2] = {vkb_ssbo(b, x, false, 0, &ps.x_off),
+  vk_push_bn_stats ps = {(uint32_t)vkb_off(x), 0,           (uint32_t)C,
+                         (uint32_t)hw,         (uint32_t)m, (uint32_t)slices,
+                         (uint32_t)chunk};
+  vk_buf_ref rs[2] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
                       vkb_ssbo_mat(b, part, C * slices * 3, true, 1, &ps.part_off)};
   vkb_dispatch_items(b, VK_SHADER_BN_STATS, &ps, sizeof ps, rs, 2, C * slices);
 
@@ -36,29 +62,13 @@ void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma
                       vkb_ssbo(b, run_var, true, 4, &pf.rvar_off)};
   vkb_dispatch_items(b, VK_SHADER_BN_FINALIZE, &pf, sizeof pf, rf, 5, C);
 
-  vk_push_bn_apply pa = {0, 0,  (uint32_t)cmp_numel(x), (uint32_t)C, (uint32_t)hw, 0, 0, 0, 0,
-                         0, eps};
-  vk_buf_ref ra[6] = {vkb_ssbo(b, x, false, 0, &pa.x_off),
-                      vkb_ssbo(b, y, true, 1, &pa.y_off),
-                      vkb_ssbo(b, gamma, false, 2, &pa.gamma_off),
-                      vkb_ssbo(b, beta_, false, 3, &pa.beta_off),
-                      vkb_ssbo(b, save_mean, false, 4, &pa.mean_off),
-                      vkb_ssbo(b, save_invstd, false, 5, &pa.var_off)};
-  vkb_dispatch_items(b, VK_SHADER_BN_APPLY, &pa, sizeof pa, ra, 6, cmp_numel(x));
+  bn_apply(b, x, gamma, beta_, save_mean, save_invstd, 0, eps, y);
 }
 
 void vkb_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
                      const cmp_tensor *beta_, const cmp_tensor *run_mean, const cmp_tensor *run_var,
                      float eps, const cmp_tensor *y) {
-  vk_be *b = vkb(ctx);
-  vk_push_bn_apply pa = {
-      0, 0,  (uint32_t)cmp_numel(x), (uint32_t)x->c, (uint32_t)((uint64_t)x->h * x->w), 0, 0, 0, 0,
-      1, eps};
-  vk_buf_ref ra[6] = {
-      vkb_ssbo(b, x, false, 0, &pa.x_off),           vkb_ssbo(b, y, true, 1, &pa.y_off),
-      vkb_ssbo(b, gamma, false, 2, &pa.gamma_off),   vkb_ssbo(b, beta_, false, 3, &pa.beta_off),
-      vkb_ssbo(b, run_mean, false, 4, &pa.mean_off), vkb_ssbo(b, run_var, false, 5, &pa.var_off)};
-  vkb_dispatch_items(b, VK_SHADER_BN_APPLY, &pa, sizeof pa, ra, 6, cmp_numel(x));
+  bn_apply(vkb(ctx), x, gamma, beta_, run_mean, run_var, 1, eps, y);
 }
 
 void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
@@ -72,8 +82,10 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   vk_mat part = vkb_scratch(b, C * slices * 2), coef = vkb_scratch(b, C * 3);
 
   vk_push_bn_bwd_stats ps = {
-      0, 0, 0, 0, 0, (uint32_t)C, (uint32_t)hw, (uint32_t)m, (uint32_t)slices, (uint32_t)chunk};
-  vk_buf_ref rs[5] = {vkb_ssbo(b, x, false, 0, &ps.x_off), vkb_ssbo(b, dy, false, 1, &ps.dy_off),
+      (uint32_t)vkb_off(x), (uint32_t)vkb_off(dy), 0, 0, 0, (uint32_t)C, (uint32_t)hw, (uint32_t)m,
+      (uint32_t)slices,     (uint32_t)chunk};
+  vk_buf_ref rs[5] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+                      vkb_texel(vkb_mat(dy), cmp_numel(dy), false, 11),
                       vkb_ssbo(b, save_mean, false, 2, &ps.mean_off),
                       vkb_ssbo(b, save_invstd, false, 3, &ps.invstd_off),
                       vkb_ssbo_mat(b, part, C * slices * 2, true, 4, &ps.part_off)};
@@ -93,13 +105,17 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                       vkb_ssbo_mat(b, coef, C * 3, true, 5, &pf.coef_off)};
   vkb_dispatch_items(b, VK_SHADER_BN_BWD_FINALIZE, &pf, sizeof pf, rf, 6, C);
 
-  vk_push_bn_bwd_apply pa = {0,   0, 0, 0, 0, 0, (uint32_t)cmp_numel(x), (uint32_t)C, (uint32_t)hw,
-                             beta};
-  vk_buf_ref ra[6] = {vkb_ssbo(b, x, false, 0, &pa.x_off),
-                      vkb_ssbo(b, dy, false, 1, &pa.dy_off),
-                      vkb_ssbo(b, dx, true, 2, &pa.dx_off),
-                      vkb_ssbo(b, save_mean, false, 3, &pa.mean_off),
-                      vkb_ssbo(b, save_invstd, false, 4, &pa.invstd_off),
-                      vkb_ssbo_mat(b, coef, C * 3, false, 5, &pa.coef_off)};
-  vkb_dispatch_items(b, VK_SHADER_BN_BWD_APPLY, &pa, sizeof pa, ra, 6, cmp_numel(x));
+  vk_buf_ref ra[10];
+  int na = 0;
+  vk_push_bn_bwd_apply pa = {
+      .count = (uint32_t)cmp_numel(x), .C = (uint32_t)C, .hw = (uint32_t)hw, .beta = beta};
+  pa.x_off = vkb_in(ra, &na, x, 0);
+  pa.dy_off = vkb_in(ra, &na, dy, 1);
+  pa.dxin_off = vkb_in(ra, &na, dx, 2);
+  ra[na++] = vkb_ssbo(b, dx, true, 0, &pa.dx_off);
+  ra[na++] = vkb_ssbo(b, save_mean, false, 1, &pa.mean_off);
+  ra[na++] = vkb_ssbo(b, save_invstd, false, 2, &pa.invstd_off);
+  ra[na++] = vkb_ssbo_mat(b, coef, C * 3, false, 3, &pa.coef_off);
+  pa.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx)) && vkb_al4(hw);
+  vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, &pa, sizeof pa, ra, na, cmp_numel(x));
 }

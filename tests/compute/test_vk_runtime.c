@@ -2,8 +2,11 @@
  * validation layer on (synchronisation validation included); any validation message fails.
  *
  *   test_vk_runtime                 the tests
- *   test_vk_runtime --bench         GEMM 1024^3 per tile, dispatch overhead (validation off) */
+ *   test_vk_runtime --bench         GEMM 1024^3 per tile, dispatch overhead (validation off)
+ *   test_vk_runtime --bench-net B   the Q-function + actor forward at batch 200 built from cmp ops
+ *                                   on backend B (cpu | vulkan), per-layer times */
 #include "../test_util.h"
+#include "cmp.h"
 #include "mb_clock.h"
 #include "mb_philox.h"
 #include "vk_gemm.h"
@@ -155,10 +158,10 @@ static const vk_pipeline *pipe_of(env *e, vk_shader_id id) {
 
 static void fill(env *e, vk_alloc *a, uint32_t off, uint32_t count, float value) {
   char err[256];
-  vk_push_fill pc = {off, count, value};
+  vk_push_fill pc = {off, count, (off & 3) == 0, value};
   vk_buf_ref ref = {a->block, a->off, a->size, true, VK_REF_STORAGE, 0};
   CHECK(vk_rec_dispatch(e->rec, pipe_of(e, VK_SHADER_FILL), &pc, sizeof pc, &ref, 1,
-                        (count + 63) / 64, 1, 1, err, sizeof err));
+                        (count + 1023) / 1024, 1, 1, err, sizeof err));
 }
 
 /* Independent writes need no barrier; a read or write of something written does; results come
@@ -418,6 +421,14 @@ static void test_push_constants(void) {
 
 /* ---- benchmark --------------------------------------------------------------------------- */
 
+/* CPU time of the whole process (all threads, lavapipe's included): on a machine shared with other
+ * jobs it varies far less than wall time. */
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* GEMM size^3 with each tile; the machine is noisy (a shared VM), so each configuration runs once
  * per round over several rounds and keeps its best time. */
 static void bench_gemm(env *e, int size, const vk_gemm_tile *tiles, int ntiles, int rounds) {
@@ -496,8 +507,166 @@ static int bench(void) {
   return 0;
 }
 
+/* ---- network forward (the planner's scoring pass) ------------------------------------------- */
+
+typedef struct layer_time {
+  const char *name; /* what ran */
+  double ms;        /* wall time, summed over runs */
+  double cpu_ms;    /* process CPU time, summed over runs */
+} layer_time;
+
+/* The paper's conv encoder (6x64x64 -> 1024) and MLP heads, inference mode, built from cmp ops:
+ * Q = head(concat(enc(obs), action)) with 5 x 128 hidden + 1 out, actor = head(enc(obs)) with
+ * 9 x 128 hidden + 4 out and tanh. Weights are random: only the time matters here. */
+typedef struct net {
+  cmp_tensor cw[4], cb[4], bn_g[4], bn_b[4], bn_m[4], bn_v[4]; /* encoder */
+  cmp_tensor lw[16], lb[16], lg[16], lbt[16], lm[16], lv[16];  /* head */
+  int nhidden, nout, in_extra;                                 /* head shape */
+} net;
+
+static cmp_tensor rnd(cmp_ctx *ctx, cmp_arena *a, int n, int c, int h, int w, uint32_t tag,
+                      float scale) {
+  cmp_tensor t = cmp_arena_tensor(a, n, c, h, w);
+  cmp_rng_uniform(ctx, &t, 99, tag, 0, -scale, scale);
+  return t;
+}
+
+static void net_init(cmp_ctx *ctx, cmp_arena *a, net *nt, int nhidden, int nout, int extra,
+                     uint32_t tag) {
+  static const int ch[5] = {6, 8, 16, 32, 64};
+  for (int l = 0; l < 4; l++) {
+    nt->cw[l] = rnd(ctx, a, ch[l + 1], ch[l], 4, 4, tag++, 0.2f);
+    nt->cb[l] = rnd(ctx, a, 1, ch[l + 1], 1, 1, tag++, 0.1f);
+    nt->bn_g[l] = rnd(ctx, a, 1, ch[l + 1], 1, 1, tag++, 1.0f);
+    nt->bn_b[l] = rnd(ctx, a, 1, ch[l + 1], 1, 1, tag++, 0.1f);
+    nt->bn_m[l] = rnd(ctx, a, 1, ch[l + 1], 1, 1, tag++, 0.1f);
+    nt->bn_v[l] = cmp_arena_tensor(a, 1, ch[l + 1], 1, 1);
+    cmp_fill(ctx, &nt->bn_v[l], 1.0f);
+  }
+  nt->nhidden = nhidden, nt->nout = nout, nt->in_extra = extra;
+  for (int l = 0; l <= nhidden; l++) {
+    int in = l == 0 ? 1024 + extra : 128, out = l == nhidden ? nout : 128;
+    nt->lw[l] = rnd(ctx, a, out, in, 1, 1, tag++, 0.1f);
+    nt->lb[l] = rnd(ctx, a, 1, out, 1, 1, tag++, 0.1f);
+    nt->lg[l] = rnd(ctx, a, 1, out, 1, 1, tag++, 1.0f);
+    nt->lbt[l] = rnd(ctx, a, 1, out, 1, 1, tag++, 0.1f);
+    nt->lm[l] = rnd(ctx, a, 1, out, 1, 1, tag++, 0.1f);
+    nt->lv[l] = cmp_arena_tensor(a, 1, out, 1, 1);
+    cmp_fill(ctx, &nt->lv[l], 1.0f);
+  }
+}
+
+/* Runs the forward; with times != NULL syncs after each layer and adds its wall time. */
+static cmp_tensor net_forward(cmp_ctx *ctx, cmp_arena *act, const net *nt, const cmp_tensor *obs,
+                              const cmp_tensor *action, layer_time *times) {
+  const cmp_conv_params p = {4, 4, 2, 2, 1, 1};
+  int B = obs->n, size = 64, li = 0;
+  cmp_tensor x = *obs;
+  double t0 = mb_now(), c0 = cpu_now();
+#define LAP(label)                                                                                 \
+  do {                                                                                             \
+    if (times) {                                                                                   \
+      cmp_sync(ctx);                                                                               \
+      double t1 = mb_now(), c1 = cpu_now();                                                        \
+      times[li].name = label;                                                                      \
+      times[li].cpu_ms += (c1 - c0) * 1e3;                                                         \
+      times[li++].ms += (t1 - t0) * 1e3;                                                           \
+      t0 = t1, c0 = c1;                                                                            \
+    }                                                                                              \
+  } while (0)
+  for (int l = 0; l < 4; l++) {
+    size /= 2;
+    cmp_tensor y = cmp_arena_tensor(act, B, nt->cw[l].n, size, size);
+    cmp_conv2d_fwd(ctx, &x, &nt->cw[l], &nt->cb[l], &y, &p);
+    LAP("conv");
+    if (l < 3) {
+      cmp_act_fwd(ctx, CMP_ACT_LEAKY_RELU, &y, &y, 0.2f);
+      if (l >= 1)
+        cmp_bn_fwd_eval(ctx, &y, &nt->bn_g[l], &nt->bn_b[l], &nt->bn_m[l], &nt->bn_v[l], 1e-5f, &y);
+      LAP("leaky relu + bn");
+    }
+    x = y;
+  }
+  cmp_tensor h = cmp_reshape(x, B, 1024, 1, 1);
+  if (nt->in_extra) {
+    cmp_tensor cat = cmp_arena_tensor(act, B, 1024 + nt->in_extra, 1, 1);
+    cmp_copy_channels(ctx, &h, 0, &cat, 0, 1024, 0.0f);
+    cmp_copy_channels(ctx, action, 0, &cat, 1024, nt->in_extra, 0.0f);
+    h = cat;
+    LAP("concat");
+  }
+  for (int l = 0; l <= nt->nhidden; l++) {
+    int out = l == nt->nhidden ? nt->nout : 128;
+    cmp_tensor y = cmp_arena_tensor(act, B, out, 1, 1);
+    cmp_linear_fwd(ctx, &h, &nt->lw[l], &nt->lb[l], &y);
+    LAP("linear");
+    if (l < nt->nhidden) {
+      cmp_act_fwd(ctx, CMP_ACT_RELU, &y, &y, 0.0f);
+      cmp_bn_fwd_eval(ctx, &y, &nt->lg[l], &nt->lbt[l], &nt->lm[l], &nt->lv[l], 1e-5f, &y);
+      LAP("relu + bn");
+    } else if (nt->nout == 4) {
+      cmp_act_fwd(ctx, CMP_ACT_TANH, &y, &y, 0.0f);
+      LAP("tanh");
+    }
+    h = y;
+  }
+#undef LAP
+  return h;
+}
+
+static int bench_net(const char *backend) {
+  cmp_backend_choice choice;
+  if (!cmp_parse_backend(backend, &choice)) return 2;
+  char err[512], why[512];
+  cmp_ctx *ctx = cmp_create(choice, NULL, why, sizeof why, err, sizeof err);
+  if (!ctx) {
+    fprintf(stderr, "%s\n", err);
+    return 1;
+  }
+  printf("%s: %s\n", cmp_backend_name(ctx), cmp_device_name(ctx));
+  cmp_arena *w = cmp_arena_create(ctx, CMP_ARENA_WEIGHTS, 1 << 20);
+  cmp_arena *act = cmp_arena_create(ctx, CMP_ARENA_ACTIVATIONS, 16 << 20);
+  net q, pi;
+  net_init(ctx, w, &q, 5, 1, 4, 1);
+  net_init(ctx, w, &pi, 9, 4, 0, 500);
+  const int B = 200;
+  cmp_tensor obs = rnd(ctx, w, B, 6, 64, 64, 1000, 1.0f),
+             action = rnd(ctx, w, B, 4, 1, 1, 1001, 1.0f);
+  float out[B * 4];
+  double best = 1e30, best_cpu = 1e30;
+  for (int rep = 0; rep < 6; rep++) {
+    size_t mark = cmp_arena_mark(act);
+    double t0 = mb_now(), c0 = cpu_now();
+    cmp_tensor a = net_forward(ctx, act, &pi, &obs, NULL, NULL);
+    cmp_tensor v = net_forward(ctx, act, &q, &obs, &action, NULL);
+    cmp_download(ctx, &v, out);
+    cmp_download(ctx, &a, out);
+    double t = mb_now() - t0, c = cpu_now() - c0;
+    if (rep > 0 && t < best) best = t; /* rep 0 compiles pipelines */
+    if (rep > 0 && c < best_cpu) best_cpu = c;
+    cmp_arena_reset(act, mark);
+  }
+  printf("Q + actor forward, batch %d: %.1f ms wall, %.1f ms CPU (best of 5)\n", B, best * 1e3,
+         best_cpu * 1e3);
+  layer_time times[64] = {{0}};
+  for (int rep = 0; rep < 3; rep++) {
+    size_t mark = cmp_arena_mark(act);
+    net_forward(ctx, act, &q, &obs, &action, times);
+    cmp_arena_reset(act, mark);
+  }
+  printf("Q forward per layer (synced after each, mean of 3): wall, process CPU\n");
+  for (int i = 0; i < 64 && times[i].name; i++)
+    printf("  %2d %-16s %7.2f ms %7.2f ms\n", i, times[i].name, times[i].ms / 3,
+           times[i].cpu_ms / 3);
+  cmp_arena_destroy(act);
+  cmp_arena_destroy(w);
+  cmp_destroy(ctx);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--bench")) return bench();
+  if (argc > 2 && !strcmp(argv[1], "--bench-net")) return bench_net(argv[2]);
   test_missing_loader(); /* first: the child must be the first to open the loader */
   test_devices();
   test_validation_counts();
