@@ -17,12 +17,14 @@ uint gc_m, gc_n, gc_k;
 #define COL_HOOK
 #define K_HOOK
 uint col_base[TN];         // first float of sample n in dy
+uint col_out[TN];          // dx index of (n, channel 0, p) relative to the bound range
 uint col_qy[TN], col_ry[TN]; // (iy + PH) / SH, (iy + PH) % SH
 uint col_qx[TN], col_rx[TN];
 void col_setup(uint j, uint col) {
   uint hw = pc.H * pc.W, p = col % hw;
   uint ty = p / pc.W + pc.PH, tx = p % pc.W + pc.PW;
   col_base[j] = pc.b_off + (col / hw) * pc.O * pc.HO * pc.WO;
+  col_out[j] = pc.y_off + (col / hw) * pc.C * hw + p;
   col_qy[j] = ty / pc.SH;
   col_ry[j] = ty % pc.SH;
   col_qx[j] = tx / pc.SW;
@@ -74,9 +76,8 @@ vec4 b_k4(uint k0, uint col, uint j) {
   return vec4(b_at(k0, col, j), b_at(k0 + 1, col, j), b_at(k0 + 2, col, j), b_at(k0 + 3, col, j));
 }
 
-void c_store(uint row, uint col, float acc) {
-  uint hw = pc.H * pc.W;
-  uint idx = pc.y_off + ((col / hw) * pc.C + row) * hw + col % hw;
+void c_store(uint row, uint col, uint j, float acc) {
+  uint idx = col_out[j] + row * pc.H * pc.W;
   float v = acc;
   if (pc.has_bias != 0u) v += bias[pc.bias_off + row];
   if (pc.beta != 0.0) v += pc.beta * dx[idx];

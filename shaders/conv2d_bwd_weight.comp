@@ -62,7 +62,7 @@ vec4 b_k4(uint k0, uint col, uint j) {
   return vec4(b_at(k0, col, j), b_at(k0 + 1, col, j), b_at(k0 + 2, col, j), b_at(k0 + 3, col, j));
 }
 
-void c_store(uint row, uint col, float acc) {
+void c_store(uint row, uint col, uint j, float acc) {
   part[pc.y_off + (gl_WorkGroupID.z * pc.m + row) * pc.n + col] = acc;
 }
 

@@ -68,7 +68,7 @@ vec4 b_k4(uint k0, uint col, uint j) {
 #endif
 #endif
 
-void c_store(uint row, uint col, float acc) {
+void c_store(uint row, uint col, uint j, float acc) {
   uint idx = cbase + row * pc.ldc + col;
   float v = pc.alpha * acc;
   if (pc.bias_mode == 1u) v += bias[pc.bias_off + col];

@@ -12,7 +12,14 @@
 //                    col4 clamped to gc_n - 4); otherwise vec4 b_k4(uint k0, uint col, uint j):
 //                    k0..k0+3 of a column (col clamped to gc_n - 1; j is its slot in the block)
 //   float b_at(uint k, uint col, uint j)   one element (k tails)
-//   void c_store(uint row, uint col, float acc)   called for row < gc_m, col < gc_n
+//   void c_store(uint row, uint col, uint j, float acc)   called for row < gc_m, col < gc_n (j:
+//                    the column's slot, so per-column addresses can come from COL_HOOK)
+//   B_BLOCK4 (optional, with B_N4)  void b_block4(uint k0, uint col4, uint jv, out vec4 bt[4]):
+//                    bt[t] = columns col4..col4+3 at k0 + t, all four at once (a loader that can
+//                    share reads between them, e.g. overlapping convolution windows)
+//   C_STORE4 (optional, with B_N4)  void c_store4(uint row, uint col4, uint jv, vec4 acc):
+//                    columns col4..col4+3 (group jv of the block) when all four are < gc_n (else
+//                    c_store per element)
 //   ROW_HOOK (optional)  void row_setup(uint i, uint row): once per row slot, before the loop
 //   COL_HOOK (optional)  void col_setup(uint j, uint col): once per column slot, before the loop
 //   K_HOOK (optional)    void k_block(uint k0): before the loads of k0..k0+3 (k0 grows by 4), and
@@ -69,7 +76,13 @@ void gemm_core(uvec2 wg) {
 #else
     for (uint i = 0; i < TM; i++) ar[i] = a_k4(rows[i], k0, i);
 #endif
-#ifdef B_N4
+#if defined(B_N4) && defined(B_BLOCK4)
+    vec4 bb[TNV][4];
+    for (uint jv = 0; jv < TNV; jv++) b_block4(k0, min(cols[jv * 4], gc_n - 4u), jv, bb[jv]);
+    for (uint t = 0; t < 4; t++)
+      for (uint i = 0; i < TM; i++)
+        for (uint jv = 0; jv < TNV; jv++) acc[i][jv] = fma(vec4(ar[i][t]), bb[jv][t], acc[i][jv]);
+#elif defined(B_N4)
     for (uint t = 0; t < 4; t++) {
       vec4 bn[TNV];
       for (uint jv = 0; jv < TNV; jv++) bn[jv] = b_cols4(k0 + t, min(cols[jv * 4], gc_n - 4u));
@@ -101,10 +114,20 @@ void gemm_core(uvec2 wg) {
     }
   }
 
+  // No early exit: a loop with a data-dependent break may stay rolled, and indexing acc with its
+  // counter would move the whole block out of registers.
   for (uint i = 0; i < TM; i++) {
-    if (row0 + i >= gc_m) break;
-    for (uint jv = 0; jv < TNV; jv++)
-      for (uint q = 0; q < 4; q++)
-        if (cols[jv * 4 + q] < gc_n) c_store(row0 + i, cols[jv * 4 + q], acc[i][jv][q]);
+    if (row0 + i < gc_m) {
+      for (uint jv = 0; jv < TNV; jv++) {
+#if defined(B_N4) && defined(C_STORE4)
+        if (cols[jv * 4 + 3] < gc_n) {
+          c_store4(row0 + i, cols[jv * 4], jv, acc[i][jv]);
+          continue;
+        }
+#endif
+        for (uint q = 0; q < 4; q++)
+          if (cols[jv * 4 + q] < gc_n) c_store(row0 + i, cols[jv * 4 + q], jv * 4 + q, acc[i][jv][q]);
+      }
+    }
   }
 }

@@ -487,6 +487,30 @@ static void bench_dispatch(env *e, const char *label) {
   vk_pool_free(e->dev, &x);
 }
 
+/* Cost per workgroup of a shader that returns at once (fill with count 0). */
+static void bench_workgroups(env *e) {
+  char err[256];
+  vk_alloc x = alloc_floats(e, 256);
+  const uint32_t groups[4] = {1, 64, 3200, 25600};
+  for (int g = 0; g < 4; g++) {
+    vk_push_fill pc = {0, 0, 1, 0.0f};
+    vk_buf_ref ref = {x.block, x.off, x.size, true, VK_REF_STORAGE, 0};
+    double best = 1e30, bestc = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+      double t0 = mb_now(), c0 = cpu_now();
+      vk_rec_dispatch(e->rec, pipe_of(e, VK_SHADER_FILL), &pc, sizeof pc, &ref, 1, groups[g], 1, 1,
+                      err, sizeof err);
+      vk_rec_flush(e->rec, err, sizeof err);
+      double t = mb_now() - t0, c = cpu_now() - c0;
+      if (t < best) best = t;
+      if (c < bestc) bestc = c;
+    }
+    printf("empty dispatch of %5u workgroups: %.3f ms wall, %.3f ms CPU\n", groups[g], best * 1e3,
+           bestc * 1e3);
+  }
+  vk_pool_free(e->dev, &x);
+}
+
 static int bench(void) {
   env e;
   if (!env_init(&e, false, false)) return 1;
@@ -500,6 +524,7 @@ static int bench(void) {
          tiles[nt - 1].wy, tiles[nt - 1].tm, tiles[nt - 1].tn);
   bench_gemm(&e, 1024, tiles, nt - 1, 4);
   bench_dispatch(&e, "push descriptors");
+  bench_workgroups(&e);
   env_free(&e);
   if (!env_init(&e, false, true)) return 1;
   bench_dispatch(&e, "descriptor sets");
