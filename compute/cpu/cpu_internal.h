@@ -11,6 +11,35 @@
 
 #include <stddef.h>
 
+/* Hot loops get AVX-512 and AVX2/FMA clones picked at load time (GCC function multi-versioning),
+ * so the binary still runs on any x86-64. Like OpenBLAS's own kernels, the clones round a little
+ * differently (FMA contraction), so results agree across machines to float precision, not bits.
+ * Random numbers never go through these clones: they are bit-identical everywhere. */
+/* (Not under ThreadSanitizer: it instruments the ifunc resolvers, which run before it starts.) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+#define CPU_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CPU_HOT
+#endif
+
+/* 8-float vectors through GCC's vector extensions (AVX in the CPU_HOT clone, SSE pairs else).
+ * aligned(4): loads and stores through these pointers may be unaligned. */
+typedef float cpu_v8 __attribute__((vector_size(32), aligned(4)));
+typedef int cpu_v8i __attribute__((vector_size(32), aligned(4)));
+static inline cpu_v8 cpu_v8_load(const float *p) {
+  return *(const cpu_v8 *)p;
+}
+static inline void cpu_v8_store(float *p, cpu_v8 v) {
+  *(cpu_v8 *)p = v;
+}
+static inline cpu_v8 cpu_v8_set1(float x) {
+  return (cpu_v8){x, x, x, x, x, x, x, x};
+}
+/* m ? a : b lane by lane, m from a vector comparison (all ones or zeros). */
+static inline cpu_v8 cpu_v8_select(cpu_v8i m, cpu_v8 a, cpu_v8 b) {
+  return (cpu_v8)(((cpu_v8i)a & m) | ((cpu_v8i)b & ~m));
+}
+
 #define CPU_MAX_THREADS   64
 #define CPU_SCRATCH_SLOTS 4 /* independent scratch buffers per worker (e.g. col, gathered dy) */
 
