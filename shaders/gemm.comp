@@ -6,9 +6,10 @@
 // vector gather, while a storage-buffer load becomes a per-lane loop with a bounds check per
 // element (1.7x slower here). On a GPU the reads go through the texture cache.
 //
-// Variants (-D): TRANS_A, TRANS_B (operand stored transposed); VEC_A, VEC_B (the operand's
-// contiguous axis is 16-byte aligned and, where the core clamps along it, a multiple of 4 long:
-// fetch RGBA32F texels; otherwise R32F fetches).
+// Variants (-D): TRANS_A, TRANS_B (operand stored transposed). pc.vec_a, pc.vec_b: the operand's
+// contiguous axis is 16-byte aligned and, where the block is clamped along it (A^T rows, B
+// columns), a multiple of 4 long: fetch RGBA32F texels; otherwise R32F fetches. (Runtime flags
+// rather than variants: lavapipe compiles each pipeline for seconds, and the branches are uniform.)
 #include "gemm_push.glsl"
 #include "gemm_spec.glsl"
 
@@ -25,47 +26,42 @@ float fa(uint i) { return texelFetch(a1, int(i)).x; }
 float fb(uint i) { return texelFetch(b1, int(i)).x; }
 
 #if TRANS_A
-float a_at(uint row, uint k, uint i) { return fa(abase + k * pc.lda + row); }
-#if VEC_A
+// op(A)[row][k] = A[k][row]: vectors run along the rows.
 #define A_M4
-vec4 a_rows4(uint row4, uint k) { return texelFetch(a4, int((abase + k * pc.lda + row4) >> 2)); }
-#else
-vec4 a_k4(uint row, uint k0, uint i) {
-  return vec4(a_at(row, k0, i), a_at(row, k0 + 1, i), a_at(row, k0 + 2, i), a_at(row, k0 + 3, i));
+float a_at(uint row, uint k, uint i) { return fa(abase + k * pc.lda + row); }
+vec4 a_rows4(uint row4, uint k) {
+  if (pc.vec_a != 0u) return texelFetch(a4, int((abase + k * pc.lda + min(row4, gc_m - 4u)) >> 2));
+  uint r = abase + k * pc.lda, last = gc_m - 1u;
+  return vec4(fa(r + min(row4, last)), fa(r + min(row4 + 1u, last)), fa(r + min(row4 + 2u, last)),
+              fa(r + min(row4 + 3u, last)));
 }
-#endif
 #else
 float a_at(uint row, uint k, uint i) { return fa(abase + row * pc.lda + k); }
-#if VEC_A
-vec4 a_k4(uint row, uint k0, uint i) { return texelFetch(a4, int((abase + row * pc.lda + k0) >> 2)); }
-#else
-vec4 a_k4(uint row, uint k0, uint slot) {
-  uint i = abase + row * pc.lda + k0;
-  return vec4(fa(i), fa(i + 1), fa(i + 2), fa(i + 3));
+vec4 a_k4(uint row, uint k0, uint i) {
+  uint j = abase + row * pc.lda + k0;
+  if (pc.vec_a != 0u) return texelFetch(a4, int(j >> 2));
+  return vec4(fa(j), fa(j + 1u), fa(j + 2u), fa(j + 3u));
 }
-#endif
 #endif
 
 #if TRANS_B
 float b_at(uint k, uint col, uint j) { return fb(bbase + col * pc.ldb + k); }
-#if VEC_B
-vec4 b_k4(uint k0, uint col, uint j) { return texelFetch(b4, int((bbase + col * pc.ldb + k0) >> 2)); }
-#else
-vec4 b_k4(uint k0, uint col, uint slot) {
-  uint i = bbase + col * pc.ldb + k0;
-  return vec4(fb(i), fb(i + 1), fb(i + 2), fb(i + 3));
-}
-#endif
-#else
-float b_at(uint k, uint col, uint j) { return fb(bbase + k * pc.ldb + col); }
-#if VEC_B
-#define B_N4
-vec4 b_cols4(uint k, uint col4) { return texelFetch(b4, int((bbase + k * pc.ldb + col4) >> 2)); }
-#else
 vec4 b_k4(uint k0, uint col, uint j) {
-  return vec4(b_at(k0, col, j), b_at(k0 + 1, col, j), b_at(k0 + 2, col, j), b_at(k0 + 3, col, j));
+  uint i = bbase + col * pc.ldb + k0;
+  if (pc.vec_b != 0u) return texelFetch(b4, int(i >> 2));
+  return vec4(fb(i), fb(i + 1u), fb(i + 2u), fb(i + 3u));
 }
-#endif
+#else
+// op(B)[k][col] = B[k][col]: vectors run along the columns.
+#define B_N4
+float b_at(uint k, uint col, uint j) { return fb(bbase + k * pc.ldb + col); }
+vec4 b_cols4(uint k, uint col4) {
+  uint r = bbase + k * pc.ldb;
+  if (pc.vec_b != 0u) return texelFetch(b4, int((r + min(col4, gc_n - 4u)) >> 2));
+  uint last = gc_n - 1u;
+  return vec4(fb(r + min(col4, last)), fb(r + min(col4 + 1u, last)), fb(r + min(col4 + 2u, last)),
+              fb(r + min(col4 + 3u, last)));
+}
 #endif
 
 void c_store(uint row, uint col, uint j, float acc) {

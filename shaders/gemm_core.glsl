@@ -4,12 +4,12 @@
 //
 // The including shader defines, before including this file:
 //   uint gc_m, gc_n, gc_k          problem size (globals set at the top of main())
-//   A_M4 (optional)  vec4 a_rows4(uint row4, uint k): rows row4..row4+3 at k (gc_m % 4 == 0; row4
-//                    is clamped to gc_m - 4); otherwise vec4 a_k4(uint row, uint k0, uint i):
+//   A_M4 (optional)  vec4 a_rows4(uint row4, uint k): rows row4..row4+3 at k (row4 may be past
+//                    gc_m - 4: the loader clamps); otherwise vec4 a_k4(uint row, uint k0, uint i):
 //                    k0..k0+3 of a row (row clamped to gc_m - 1; i is its slot in the block)
 //   float a_at(uint row, uint k, uint i)   one element (k tails)
-//   B_N4 (optional)  vec4 b_cols4(uint k, uint col4): columns col4..col4+3 at k (gc_n % 4 == 0;
-//                    col4 clamped to gc_n - 4); otherwise vec4 b_k4(uint k0, uint col, uint j):
+//   B_N4 (optional)  vec4 b_cols4(uint k, uint col4): columns col4..col4+3 at k (col4 may be past
+//                    gc_n - 4: the loader clamps); otherwise vec4 b_k4(uint k0, uint col, uint j):
 //                    k0..k0+3 of a column (col clamped to gc_n - 1; j is its slot in the block)
 //   float b_at(uint k, uint col, uint j)   one element (k tails)
 //   void c_store(uint row, uint col, uint j, float acc)   called for row < gc_m, col < gc_n (j:
@@ -70,7 +70,7 @@ void gemm_core(uvec2 wg) {
 #ifdef A_M4
     for (uint t = 0; t < 4; t++)
       for (uint iv = 0; iv < TM / 4; iv++) {
-        vec4 v = a_rows4(min(row0 + 4 * iv, gc_m - 4u), k0 + t);
+        vec4 v = a_rows4(row0 + 4 * iv, k0 + t);
         for (uint q = 0; q < 4; q++) ar[4 * iv + q][t] = v[q];
       }
 #else
@@ -78,14 +78,14 @@ void gemm_core(uvec2 wg) {
 #endif
 #if defined(B_N4) && defined(B_BLOCK4)
     vec4 bb[TNV][4];
-    for (uint jv = 0; jv < TNV; jv++) b_block4(k0, min(cols[jv * 4], gc_n - 4u), jv, bb[jv]);
+    for (uint jv = 0; jv < TNV; jv++) b_block4(k0, cols[jv * 4], jv, bb[jv]);
     for (uint t = 0; t < 4; t++)
       for (uint i = 0; i < TM; i++)
         for (uint jv = 0; jv < TNV; jv++) acc[i][jv] = fma(vec4(ar[i][t]), bb[jv][t], acc[i][jv]);
 #elif defined(B_N4)
     for (uint t = 0; t < 4; t++) {
       vec4 bn[TNV];
-      for (uint jv = 0; jv < TNV; jv++) bn[jv] = b_cols4(k0 + t, min(cols[jv * 4], gc_n - 4u));
+      for (uint jv = 0; jv < TNV; jv++) bn[jv] = b_cols4(k0 + t, cols[jv * 4]);
       for (uint i = 0; i < TM; i++)
         for (uint jv = 0; jv < TNV; jv++) acc[i][jv] = fma(vec4(ar[i][t]), bn[jv], acc[i][jv]);
     }

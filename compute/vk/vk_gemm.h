@@ -31,8 +31,8 @@ typedef struct vk_gemm_tile {
   uint32_t tm, tn; /* rows and columns per invocation (tn a multiple of 4) */
 } vk_gemm_tile;
 
-/* Chooses the tile for a problem shape (lavapipe: 8 lanes x 1, 16 x 16 blocks shrunk for small
- * problems; GPUs: 16 x 8 invocations, 4 x 4 blocks). */
+/* The tile for the device (lavapipe: 8 lanes x 1 with 8 x 8 blocks; GPUs: 16 x 8 invocations
+ * with 4 x 4 blocks); the shape arguments are for future per-shape choices. */
 vk_gemm_tile vk_gemm_pick_tile(const vk_runtime *rt, int m, int n);
 
 /* Binding a storage buffer at a float offset: descriptors need offsets aligned to

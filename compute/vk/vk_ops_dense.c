@@ -136,11 +136,12 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
   vk_gemm_tile t = vk_gemm_pick_tile(b->rt, (int)m, (int)n);
   bool vec = (w.off & 3) == 0 && (k & 3) == 0;
   /* The shared-window variant: k-blocks of 4 along a kernel row, groups of 4 output pixels along
-   * an output row, vec4 stores. On lavapipe it runs best with 8 columns per invocation (the
-   * encoder's layers at batch 200: 68 ms of CPU in all against 95 for the generic variant with
-   * 16 columns). */
+   * an output row, vec4 stores. The encoder's layers at batch 200 on lavapipe: 68 ms of CPU in
+   * all with 16 x 8 blocks against 95 for the generic variant with 16 x 16; with 8 x 8 blocks
+   * the layers with 16 or more output channels are ~30% slower than with 16 x 8, so those get
+   * the one bigger pipeline (about 5 s of compile on lavapipe). */
   bool n4 = g->p->kw % 4 == 0 && g->WO % 4 == 0 && g->p->sw <= 4 && vkb_al4(y.off);
-  if (n4 && b->rt->is_cpu && t.tn > 8) t.tn = 8;
+  if (n4 && b->rt->is_cpu && m > 8) t.tm = 16;
   vk_push_conv pc = conv_push(g, m, n, k);
   pc.a_off = (uint32_t)w.off;
   pc.b_off = (uint32_t)x.off;
@@ -154,8 +155,8 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
                         vkb_texel(x, x_len, false, 10)};
   uint32_t spec[5] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw}, gx, gy;
   grid(&t, m, n, &gx, &gy);
-  vk_shader_id id = n4 ? (vec ? VK_SHADER_CONV2D_FWD_N4_V1 : VK_SHADER_CONV2D_FWD_N4_V0)
-                       : (vec ? VK_SHADER_CONV2D_FWD_V1 : VK_SHADER_CONV2D_FWD_V0);
+  vk_shader_id id = n4 ? VK_SHADER_CONV2D_FWD_N4 : VK_SHADER_CONV2D_FWD;
+  pc.vec_a = vec;
   vkb_dispatch(b, id, spec, n4 ? 5 : 4, &pc, sizeof pc, refs, 5, gx, gy, 1);
 }
 

@@ -21,8 +21,9 @@ typedef struct vk_push_gemm {
   uint32_t a_batch, b_batch, c_batch; /* strides between batches (workgroup z), floats */
   uint32_t bias_mode;                 /* 0: none, 1: bias[col], 2: bias[row] */
   uint32_t bias_off;                  /* first bias element relative to the bound range */
+  uint32_t vec_a, vec_b;              /* operands readable as RGBA32F texels */
 } vk_push_gemm;
-VK_PUSH_CHECK(vk_push_gemm, 64);
+VK_PUSH_CHECK(vk_push_gemm, 72);
 _Static_assert(offsetof(vk_push_gemm, a_off) == 12 && offsetof(vk_push_gemm, alpha) == 36 &&
                    offsetof(vk_push_gemm, c_batch) == 52,
                "vk_push_gemm offsets");
@@ -248,8 +249,9 @@ typedef struct vk_push_conv {
   uint32_t O, HO, WO;              /* forward output */
   uint32_t KH, KW, SH, SW, PH, PW; /* kernel, stride, padding */
   uint32_t k_chunk;                /* bwd_weight: reduction per z slice */
+  uint32_t vec_a;                  /* fwd: weights readable as RGBA32F texels */
 } vk_push_conv;
-VK_PUSH_CHECK(vk_push_conv, 92);
+VK_PUSH_CHECK(vk_push_conv, 96);
 
 /* Bytes of the push-constant block of each shader (0 if it has none); every member is a 32-bit
  * scalar at offset 4 * i, which the runtime test checks in the SPIR-V. */

@@ -511,6 +511,42 @@ static void bench_workgroups(env *e) {
   vk_pool_free(e->dev, &x);
 }
 
+/* First-dispatch time of a GEMM per tile (run with MESA_SHADER_CACHE_DISABLE=true: lavapipe
+ * compiles a pipeline at its first dispatch). */
+static int bench_compile(void) {
+  env e;
+  if (!env_init(&e, false, false)) return 1;
+  char err[512];
+  vk_alloc a = alloc_floats(&e, 4096), b = alloc_floats(&e, 4096), c = alloc_floats(&e, 4096);
+  const vk_gemm_tile tiles[] = {
+      {8, 1, 16, 16}, {8, 1, 8, 16}, {8, 1, 16, 8}, {8, 1, 8, 8}, {8, 1, 4, 4}};
+  for (int ta = 0; ta < 2; ta++)
+    for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
+      vk_gemm_args g = {.trans_a = ta,
+                        .m = 32,
+                        .n = 32,
+                        .k = 32,
+                        .alpha = 1,
+                        .a = {a.block, a.off / 4},
+                        .b = {b.block, b.off / 4},
+                        .c = {c.block, c.off / 4},
+                        .lda = 32,
+                        .ldb = 32,
+                        .ldc = 32,
+                        .batch = 1};
+      double t0 = mb_now(), c0 = cpu_now();
+      vk_gemm(e.rec, &g, tiles[i], err, sizeof err);
+      vk_rec_flush(e.rec, err, sizeof err);
+      printf("gemm trans_a %d block %2ux%-2u: first dispatch %.2f s wall, %.2f s CPU\n", ta,
+             tiles[i].tm, tiles[i].tn, mb_now() - t0, cpu_now() - c0);
+    }
+  vk_pool_free(e.dev, &a);
+  vk_pool_free(e.dev, &b);
+  vk_pool_free(e.dev, &c);
+  env_free(&e);
+  return 0;
+}
+
 static int bench(void) {
   env e;
   if (!env_init(&e, false, false)) return 1;
@@ -691,6 +727,7 @@ static int bench_net(const char *backend) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--bench")) return bench();
+  if (argc > 1 && !strcmp(argv[1], "--bench-compile")) return bench_compile();
   if (argc > 2 && !strcmp(argv[1], "--bench-net")) return bench_net(argv[2]);
   test_missing_loader(); /* first: the child must be the first to open the loader */
   test_devices();
