@@ -1,0 +1,121 @@
+/* Vulkan backend: batch normalisation over N x H x W per channel. Statistics are gathered per
+ * (channel, slice of its elements) so that a few channels with many elements still spread over
+ * the device, then merged per channel (Chan's formula for the variance), then applied
+ * elementwise: three dispatches each way; inference is one elementwise dispatch. */
+#include "vk_backend.h"
+
+/* Slices per channel: enough work items overall, slices of at least 256 elements. */
+static uint64_t bn_slices(uint64_t channels, uint64_t m) {
+  uint64_t want = channels >= 512 ? 1 : (512 + channels - 1) / channels;
+  uint64_t most = m / 256 > 0 ? m / 256 : 1;
+  return want < most ? want : most;
+}
+
+/* y = x sc + sh per channel from (mean, invstd) (mode 0) or (run_mean, run_var) (mode 1). */
+static void bn_apply(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
+                     const cmp_tensor *beta_, const cmp_tensor *mean, const cmp_tensor *var,
+                     uint32_t mode, float eps, const cmp_tensor *y) {
+  uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w;
+  vk_buf_ref refs[10];
+  int n = 0;
+  vk_push_bn_apply pa = {.count = (uint32_t)cmp_numel(x),
+                         .C = (uint32_t)C,
+                         .hw = (uint32_t)hw,
+                         .mode = mode,
+                         .eps = eps};
+  pa.x_off = vkb_in(refs, &n, x, 0);
+  pa.gamma_off = vkb_in(refs, &n, gamma, 1);
+  pa.beta_off = vkb_in(refs, &n, beta_, 2);
+  pa.mean_off = vkb_in(refs, &n, mean, 3);
+  refs[n++] = vkb_ssbo(b, y, true, 0, &pa.y_off);
+  refs[n++] = vkb_ssbo(b, var, false, 1, &pa.var_off);
+  bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
+  bool params = vkb_al4(vkb_off(gamma)) && vkb_al4(vkb_off(beta_)) && vkb_al4(vkb_off(mean)) &&
+                vkb_al4(vkb_off(var));
+  pa.vec = io && vkb_al4(hw) ? 1 : io && hw == 1 && vkb_al4(C) && params ? 2 : 0;
+  vkb_dispatch_ew(b, VK_SHADER_BN_APPLY, &pa, sizeof pa, refs, n, cmp_numel(x));
+}
+
+void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
+                      const cmp_tensor *beta_, const cmp_tensor *run_mean,
+                      const cmp_tensor *run_var, float momentum, float eps, const cmp_tensor *y,
+                      const cmp_tensor *save_mean, const cmp_tensor *save_invstd) {
+  vk_be *b = vkb(ctx);
+  uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
+  uint64_t slices = bn_slices(C, m), chunk = (m + slices - 1) / slices;
+  slices = (m + chunk - 1) / chunk;
+  vkb_scratch_begin(b, vkb_scratch_size(C * slices * 3));
+  vk_mat part = vkb_scratch(b, C * slices * 3);
+
+  vk_push_bn_stats ps = {(uint32_t)vkb_off(x), 0,           (uint32_t)C,
+                         (uint32_t)hw,         (uint32_t)m, (uint32_t)slices,
+                         (uint32_t)chunk};
+  vk_buf_ref rs[2] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+                      vkb_ssbo_mat(b, part, C * slices * 3, true, 1, &ps.part_off)};
+  vkb_dispatch_items(b, VK_SHADER_BN_STATS, &ps, sizeof ps, rs, 2, C * slices);
+
+  vk_push_bn_finalize pf = {0, 0, 0, 0, 0, (uint32_t)C, (uint32_t)slices, momentum, eps};
+  vk_buf_ref rf[5] = {vkb_ssbo_mat(b, part, C * slices * 3, false, 0, &pf.part_off),
+                      vkb_ssbo(b, save_mean, true, 1, &pf.mean_off),
+                      vkb_ssbo(b, save_invstd, true, 2, &pf.invstd_off),
+                      vkb_ssbo(b, run_mean, true, 3, &pf.rmean_off),
+                      vkb_ssbo(b, run_var, true, 4, &pf.rvar_off)};
+  vkb_dispatch_items(b, VK_SHADER_BN_FINALIZE, &pf, sizeof pf, rf, 5, C);
+
+  bn_apply(b, x, gamma, beta_, save_mean, save_invstd, 0, eps, y);
+}
+
+void vkb_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
+                     const cmp_tensor *beta_, const cmp_tensor *run_mean, const cmp_tensor *run_var,
+                     float eps, const cmp_tensor *y) {
+  bn_apply(vkb(ctx), x, gamma, beta_, run_mean, run_var, 1, eps, y);
+}
+
+void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
+                const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta) {
+  vk_be *b = vkb(ctx);
+  uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
+  uint64_t slices = bn_slices(C, m), chunk = (m + slices - 1) / slices;
+  slices = (m + chunk - 1) / chunk;
+  vkb_scratch_begin(b, vkb_scratch_size(C * slices * 2) + vkb_scratch_size(C * 3));
+  vk_mat part = vkb_scratch(b, C * slices * 2), coef = vkb_scratch(b, C * 3);
+
+  vk_push_bn_bwd_stats ps = {
+      (uint32_t)vkb_off(x), (uint32_t)vkb_off(dy), 0, 0, 0, (uint32_t)C, (uint32_t)hw, (uint32_t)m,
+      (uint32_t)slices,     (uint32_t)chunk};
+  vk_buf_ref rs[5] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+                      vkb_texel(vkb_mat(dy), cmp_numel(dy), false, 11),
+                      vkb_ssbo(b, save_mean, false, 2, &ps.mean_off),
+                      vkb_ssbo(b, save_invstd, false, 3, &ps.invstd_off),
+                      vkb_ssbo_mat(b, part, C * slices * 2, true, 4, &ps.part_off)};
+  vkb_dispatch_items(b, VK_SHADER_BN_BWD_STATS, &ps, sizeof ps, rs, 5, C * slices);
+
+  /* Parameter gradients that are not wanted bind the coefficient range (never written). */
+  vk_push_bn_bwd_finalize pf = {
+      0,        0,   0, 0, 0, 0, (uint32_t)C, (uint32_t)slices, dgamma != NULL, dbeta != NULL,
+      (float)m, beta};
+  vk_buf_ref rf[6] = {vkb_ssbo_mat(b, part, C * slices * 2, false, 0, &pf.part_off),
+                      vkb_ssbo(b, gamma, false, 1, &pf.gamma_off),
+                      vkb_ssbo(b, save_invstd, false, 2, &pf.invstd_off),
+                      dgamma ? vkb_ssbo(b, dgamma, true, 3, &pf.dgamma_off)
+                             : vkb_ssbo_mat(b, coef, C * 3, true, 3, &pf.dgamma_off),
+                      dbeta ? vkb_ssbo(b, dbeta, true, 4, &pf.dbeta_off)
+                            : vkb_ssbo_mat(b, coef, C * 3, true, 4, &pf.dbeta_off),
+                      vkb_ssbo_mat(b, coef, C * 3, true, 5, &pf.coef_off)};
+  vkb_dispatch_items(b, VK_SHADER_BN_BWD_FINALIZE, &pf, sizeof pf, rf, 6, C);
+
+  vk_buf_ref ra[10];
+  int na = 0;
+  vk_push_bn_bwd_apply pa = {
+      .count = (uint32_t)cmp_numel(x), .C = (uint32_t)C, .hw = (uint32_t)hw, .beta = beta};
+  pa.x_off = vkb_in(ra, &na, x, 0);
+  pa.dy_off = vkb_in(ra, &na, dy, 1);
+  pa.dxin_off = vkb_in(ra, &na, dx, 2);
+  ra[na++] = vkb_ssbo(b, dx, true, 0, &pa.dx_off);
+  ra[na++] = vkb_ssbo(b, save_mean, false, 1, &pa.mean_off);
+  ra[na++] = vkb_ssbo(b, save_invstd, false, 2, &pa.invstd_off);
+  ra[na++] = vkb_ssbo_mat(b, coef, C * 3, false, 3, &pa.coef_off);
+  pa.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx)) && vkb_al4(hw);
+  vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, &pa, sizeof pa, ra, na, cmp_numel(x));
+}
