@@ -2,4 +2,6 @@
 APP_COMMAND(app_cmd_bench)
 APP_COMMAND(app_cmd_collect)
 APP_COMMAND(app_cmd_dataset)
+APP_COMMAND(app_cmd_eval_distance)
 APP_COMMAND(app_cmd_goals)
+APP_COMMAND(app_cmd_train)
