@@ -20,7 +20,7 @@ int app_cmd_eval_distance(int argc, char **argv);
 
 static bool cost_fn(void *user, const uint8_t *cur, const uint8_t *goal, int n, float *out,
                     char *err, size_t err_sz) {
-  return dist_cost_pairs(user, cur, goal, n, false, out, err, err_sz);
+  return dist_cost_rank(user, cur, goal, n, out, err, err_sz);
 }
 
 static void scores_json(mb_jw *w, const char *key, const char *run, const dist_cost *c,

@@ -10,6 +10,7 @@
 
 #include "dist_metrics.h"
 #include "dist_train.h"
+#include "mb_file.h"
 #include "train_run.h"
 
 #include <math.h>
@@ -44,7 +45,7 @@ static bool job_save(void *user, const char *path, char *err, size_t err_sz) {
 
 static bool trainer_fn(void *user, const uint8_t *cur, const uint8_t *goal, int n, float *out,
                        char *err, size_t err_sz) {
-  return dist_trainer_distances(user, cur, goal, n, false, out, err, err_sz);
+  return dist_trainer_rank(user, cur, goal, n, out, err, err_sz);
 }
 
 static bool job_eval(void *user, int64_t step, mb_jw *w, char *err, size_t err_sz) {
@@ -156,6 +157,18 @@ static int train_distance(int argc, char **argv) {
     goto done;
   }
 
+  if (!resume) {
+    char *existing = mb_path_join(out, "config.json");
+    bool exists = mb_file_exists(existing);
+    free(existing);
+    if (exists) {
+      app_bad_input(cmd,
+                    "%s: already holds a training run (use --resume to continue it, or another "
+                    "--out)",
+                    out);
+      goto done;
+    }
+  }
   /* On resume the run's own settings win; what was asked for must not contradict them. */
   dist_hparams h;
   if (resume) {
@@ -228,7 +241,6 @@ static int train_distance(int argc, char **argv) {
     rc = app_failure(cmd, "%s", err);
     goto done;
   }
-  fprintf(stderr, "mbold %s: %s\n", cmd, why);
 
   rc = APP_EXIT_FAILURE;
   if (resume) {
@@ -262,6 +274,7 @@ static int train_distance(int argc, char **argv) {
       goto done;
     }
   }
+  fprintf(stderr, "mbold %s: %s\n", cmd, why);
   if (run.step >= steps) {
     printf("%s: already at step %lld of %lld\n", out, (long long)run.step, (long long)steps);
     rc = APP_EXIT_OK;

@@ -88,3 +88,8 @@ bool dist_cost_pairs(dist_cost *c, const uint8_t *images, const uint8_t *goals, 
                      bool one_goal, float *steps, char *err, size_t err_sz) {
   return dist_infer_run(c->infer, images, goals, n, one_goal, steps, NULL, err, err_sz);
 }
+
+bool dist_cost_rank(dist_cost *c, const uint8_t *images, const uint8_t *goals, int n, float *score,
+                    char *err, size_t err_sz) {
+  return dist_infer_rank(c->infer, images, goals, n, false, score, err, err_sz);
+}

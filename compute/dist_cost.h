@@ -40,4 +40,9 @@ cem_cost dist_cost_cem(dist_cost *c);
 bool dist_cost_pairs(dist_cost *c, const uint8_t *images, const uint8_t *goals, int n,
                      bool one_goal, float *steps, char *err, size_t err_sz);
 
+/* Ranking scores of n pairs (lower = closer, without the steps mapping's clamps; see
+ * dist_infer_rank): what the metrics compare. */
+bool dist_cost_rank(dist_cost *c, const uint8_t *images, const uint8_t *goals, int n, float *score,
+                    char *err, size_t err_sz);
+
 #endif

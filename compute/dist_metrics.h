@@ -7,7 +7,8 @@
  *     arm-neighbour negative: the frame of another val trajectory whose arm joint positions are
  *     nearest to those of s_t (exact k-NN over every val frame). Ties count one half.
  * The pairs are a pure function of (val split, count, seed), so every model is scored on exactly
- * the same pairs. */
+ * the same pairs. Both metrics depend only on the order of the distances, so a learned distance is
+ * scored by its unclamped ranking score (dist_infer_rank). */
 #ifndef DIST_METRICS_H
 #define DIST_METRICS_H
 

@@ -106,9 +106,17 @@ void dist_infer_destroy(dist_infer *inf) {
   free(inf);
 }
 
+bool dist_infer_rank(dist_infer *inf, const uint8_t *cur, const uint8_t *goal, int n, bool one_goal,
+                     float *score, char *err, size_t err_sz) {
+  if (!dist_infer_run(inf, cur, goal, n, one_goal, NULL, score, err, err_sz)) return false;
+  if (inf->nets->method == DIST_METHOD_Q)
+    for (int i = 0; i < n; i++) score[i] = -score[i];
+  return true;
+}
+
 bool dist_infer_run(dist_infer *inf, const uint8_t *cur, const uint8_t *goal, int n, bool one_goal,
                     float *steps, float *raw, char *err, size_t err_sz) {
-  if (n < 0 || !cur || !goal || !steps)
+  if (n < 0 || !cur || !goal || (!steps && !raw))
     return mb_fail(err, err_sz, "distance inference: bad arguments (%d pairs)", n);
   cmp_ctx *ctx = inf->data[0]->net->encoder->ctx;
   const bool q = inf->nets->method == DIST_METHOD_Q;
@@ -131,7 +139,7 @@ bool dist_infer_run(dist_infer *inf, const uint8_t *cur, const uint8_t *goal, in
     for (int i = 0; i < m; i++) {
       float v = inf->host[i];
       if (raw) raw[i0 + i] = v;
-      steps[i0 + i] = q ? dist_q_to_steps(v) : v;
+      if (steps) steps[i0 + i] = q ? dist_q_to_steps(v) : v;
     }
   }
   return true;

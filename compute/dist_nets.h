@@ -43,9 +43,16 @@ dist_infer *dist_infer_create(const dist_nets *nets, int max_batch);
 void dist_infer_destroy(dist_infer *inf); /* NULL is fine */
 
 /* Distances in steps of n (image, goal) pairs: cur holds n images (64 x 64 x 3), goal n images or
- * one image for all when one_goal. Runs in passes of max_batch pairs. raw (may be NULL) receives
- * the network value before the mapping (Q method: min(Q1, Q2); regression: same as steps). */
+ * one image for all when one_goal. Runs in passes of max_batch pairs. steps or raw may be NULL (not
+ * both); raw receives the network value before the mapping (Q method: min(Q1, Q2); regression:
+ * the same as steps). */
 bool dist_infer_run(dist_infer *inf, const uint8_t *cur, const uint8_t *goal, int n, bool one_goal,
                     float *steps, float *raw, char *err, size_t err_sz);
+
+/* Ranking scores of n pairs, lower = closer, without the clamps of the steps mapping: -min(Q1, Q2)
+ * for the Q method (the mapping is decreasing in Q), the output for regression. The metrics use
+ * these, so that pairs beyond DIST_MAX_STEPS (or an untrained Q below 5) still rank. */
+bool dist_infer_rank(dist_infer *inf, const uint8_t *cur, const uint8_t *goal, int n, bool one_goal,
+                     float *score, char *err, size_t err_sz);
 
 #endif

@@ -15,6 +15,10 @@
 #define STREAM_CQL_ACTIONS  0x44540002u
 #define ALPHA_MAX           1e6f /* CQL's clamp of the multiplier */
 #define INFER_BATCH         200  /* pairs per inference pass (metrics) */
+/* The critics' output bias starts in the middle of the values Q can take, (5 + 10) / 2, instead
+ * of PyTorch's uniform(+-1/sqrt(128)): with batch norm before the last layer the batch mean of Q
+ * is that bias plus w . beta, which Adam would otherwise spend its first thousand steps raising. */
+#define Q_BIAS_INIT ((DIST_REWARD_STEP / (1.0f - DIST_GAMMA) + DIST_REWARD_GOAL) / 2)
 
 /* ---- hyperparameters ------------------------------------------------------------------------- */
 
@@ -247,6 +251,10 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
   t->pairs_s = cmp_arena_tensor(t->arena, B, NN_PAIR_CHANNELS, NN_IMAGE_SIZE, NN_IMAGE_SIZE);
   t->dfeat = tensor(t, B, NN_FEATURES);
   if (t->h.method == DIST_METHOD_Q) {
+    for (int k = 0; k < 2; k++) {
+      const nn_model *head = t->nets->critic[k]->head;
+      cmp_fill(ctx, &head->tensors[head->layers[head->nlayers - 1].bias].value, Q_BIAS_INIT);
+    }
     t->targets = dist_nets_create(ctx, DIST_METHOD_Q, t->h.seed, false);
     dist_nets_copy(t->targets, t->nets);
     for (int k = 0; k < 2; k++) {
@@ -610,4 +618,10 @@ bool dist_trainer_distances(dist_trainer *t, const uint8_t *cur, const uint8_t *
                             bool one_goal, float *steps, char *err, size_t err_sz) {
   if (!t->infer) t->infer = dist_infer_create(t->nets, INFER_BATCH);
   return dist_infer_run(t->infer, cur, goal, n, one_goal, steps, NULL, err, err_sz);
+}
+
+bool dist_trainer_rank(dist_trainer *t, const uint8_t *cur, const uint8_t *goal, int n,
+                       float *score, char *err, size_t err_sz) {
+  if (!t->infer) t->infer = dist_infer_create(t->nets, INFER_BATCH);
+  return dist_infer_rank(t->infer, cur, goal, n, false, score, err, err_sz);
 }

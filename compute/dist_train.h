@@ -91,6 +91,10 @@ const dist_sampler *dist_trainer_sampler(const dist_trainer *t);
 bool dist_trainer_distances(dist_trainer *t, const uint8_t *cur, const uint8_t *goal, int n,
                             bool one_goal, float *steps, char *err, size_t err_sz);
 
+/* Ranking scores (dist_infer_rank: lower = closer, unclamped) with the current networks. */
+bool dist_trainer_rank(dist_trainer *t, const uint8_t *cur, const uint8_t *goal, int n,
+                       float *score, char *err, size_t err_sz);
+
 /* Optional per-phase timing for benchmarks: when set, the step syncs the device after each phase
  * and adds its seconds to times[DIST_PHASE_COUNT]. */
 enum {
