@@ -168,6 +168,38 @@ static void test_nan_guard(cmp_ctx *ctx, const chain *ch, const char *base) {
   dist_trainer_destroy(j.t);
 }
 
+/* The actor learns: its gradient through critic 1 is not zero. (Batch norm in training mode makes
+ * the batch mean of a head's output independent of the head's inputs, so a loss on a batch of actor
+ * actions alone gave the actor a zero gradient: each actor row is now normalised together with the
+ * data action of the same sample.) */
+static double grad_norm(cmp_ctx *ctx, const nn_model *m) {
+  size_t n = cmp_numel(&m->grads);
+  float *g = malloc(n * sizeof *g);
+  cmp_download(ctx, &m->grads, g);
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)g[i] * g[i];
+  free(g);
+  return sqrt(s);
+}
+
+static void test_actor_gradient(cmp_ctx *ctx, const chain *ch) {
+  char err[512];
+  dist_hparams h = small(DIST_METHOD_Q);
+  dist_trainer *t = dist_trainer_create(ctx, &h, &ch->d, err, sizeof err);
+  float losses[DIST_MAX_LOSSES];
+  const dist_nets *nets = dist_trainer_nets(t);
+  double head = 0, enc = 0;
+  for (int s = 1; s <= 6; s++) {
+    CHECK(dist_trainer_step(t, s, losses, err, sizeof err));
+    if (s % 2 == 0) { /* an actor step: the gradients of this step are still in the model */
+      head += grad_norm(ctx, nets->actor->head);
+      enc += grad_norm(ctx, nets->actor->encoder);
+    }
+  }
+  CHECK_MSG(head > 1e-2 && enc > 1e-2, "actor gradient norms: head %g, encoder %g", head, enc);
+  dist_trainer_destroy(t);
+}
+
 /* The first steps' losses on the CPU and Vulkan backends (same seeds, same batches). */
 static void test_backends(const chain *ch) {
   char err[512];
@@ -210,6 +242,7 @@ int main(void) {
   test_resume(ctx, &ch, DIST_METHOD_Q, base);
   test_resume(ctx, &ch, DIST_METHOD_REGRESSION, base);
   test_nan_guard(ctx, &ch, base);
+  test_actor_gradient(ctx, &ch);
   cmp_destroy(ctx);
   test_backends(&ch);
   chain_free(&ch);
