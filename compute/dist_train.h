@@ -11,10 +11,17 @@
  *             -alpha * (mean(gap_1, gap_2) - tau): alpha grows while the gap exceeds tau
  *   actor     every policy_delay-th step: L_pi = -mean Q1(s, pi(s, g), g), through critic 1's head
  *             on the features its encoder already computed this step (so with the critic as it
- *             was before this step's update, as rlkit/CQL order it); then Polyak averaging
- *             (0.995) of all three target networks (TD3's delayed updates).
+ *             was before this step's update, as rlkit/CQL order it). The head sees every sample
+ *             twice in one batch-norm batch, with the data action and with pi's: in training mode
+ *             batch norm makes the batch mean of the head's output independent of its inputs, so
+ *             a batch of actor actions alone would give the actor exactly zero gradient. Then
+ *             Polyak averaging (0.995) of all three target networks (TD3's delayed updates).
  *   Adam (lr 3e-4) on every network. Batch norm runs in training mode everywhere (target networks
  *   included, as a PyTorch module in train() mode would); inference uses running statistics.
+ *   Initialisation is PyTorch's default except the critics' output bias, which starts at 7.5,
+ *   the middle of the values Q can take (5..10): with batch norm before the last layer the batch
+ *   mean of Q is that bias plus w . beta, which Adam would otherwise spend its first thousand
+ *   steps raising.
  * Regression method: l2 between the network's output and the label min(t_g - t_i, 10).
  *
  * Device-side random numbers (target noise, CQL actions) are keyed by (seed, step) like the
