@@ -203,6 +203,8 @@ struct dist_trainer {
   cmp_tensor dfeat_pi;       /* [B, 1024] ... w.r.t. the actor's features */
   cmp_tensor dout;           /* [B, 1] regression loss gradient */
   cmp_tensor s_bell[2], s_gap[2], s_actor, s_qdata, s_l2; /* [1, 1] scalars read back */
+  cmp_tensor stats_backup;                       /* a critic head's running statistics (flat) */
+  int64_t tracked_backup[NN_MAX_LAYERS];         /* and its batch norm counters */
   /* CQL multiplier (host; saved in checkpoints) */
   float log_alpha;        /* log alpha */
   float alpha_m, alpha_v; /* its Adam moments */
@@ -293,6 +295,7 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
     t->dlse = tensor(t, B, 1);
     t->gap = tensor(t, B, 1);
     t->cst = tensor(t, B, 1);
+    t->stats_backup = tensor(t, 1, (int)cmp_numel(&t->nets->critic[0]->head->buffers));
     t->pi_actions = tensor(t, 2 * B, NN_ACTION_DIM);
     t->dpi_actions = tensor(t, 2 * B, NN_ACTION_DIM);
     t->q_pi = tensor(t, B, 1);
@@ -400,6 +403,22 @@ static bool upload_batch(dist_trainer *t, int64_t step, char *err, size_t err_sz
   return true;
 }
 
+/* A critic head's batch-norm running statistics are what inference normalises with, so only the
+ * forward on the data actions may update them: the forwards on the CQL actions and on the actor's
+ * actions normalise with their own batch statistics (training mode) and then give the running
+ * statistics back. Otherwise every second update of the running averages would come from uniform
+ * random actions, and a feature that responds to the action (invisible in training mode, where
+ * each batch is normalised by itself) would shift the inference-time normalisation. */
+static void stats_save(dist_trainer *t, nn_model *head) {
+  cmp_axpby(t->ctx, &head->buffers, &t->stats_backup, 1.0f, 0.0f);
+  for (int i = 0; i < head->nlayers; i++) t->tracked_backup[i] = head->layers[i].num_batches_tracked;
+}
+
+static void stats_restore(dist_trainer *t, nn_model *head) {
+  cmp_axpby(t->ctx, &t->stats_backup, &head->buffers, 1.0f, 0.0f);
+  for (int i = 0; i < head->nlayers; i++) head->layers[i].num_batches_tracked = t->tracked_backup[i];
+}
+
 /* y = r + gamma (1 - terminal) min(Q1', Q2')(s', clip(pi'(s', g) + clip(noise), +-1), g). */
 static void targets(dist_trainer *t, int64_t step) {
   cmp_ctx *ctx = t->ctx;
@@ -431,7 +450,9 @@ static void critic(dist_trainer *t, int k, float alpha) {
   cmp_mse_bwd(ctx, q, &t->y, 1.0f, &t->dq[k], 0.0f);
   if (k == 0) cmp_reduce(ctx, q, B, 1, true, &t->s_qdata, 0.0f);
   if (h->cql) {
+    stats_save(t, t->nets->critic[k]->head);
     const cmp_tensor *qr = nn_forward_cat(t->head_rand[k], &f, &t->rand_act, K, true);
+    stats_restore(t, t->nets->critic[k]->head);
     cmp_tensor qr_b = cmp_reshape(*qr, B, K, 1, 1);
     cmp_logsumexp_fwd(ctx, &qr_b, &t->lse);
     cmp_binary(ctx, CMP_SUB, &t->lse, q, &t->gap);
@@ -464,7 +485,9 @@ static void actor(dist_trainer *t) {
   cmp_copy_channels(ctx, &t->act, 0, &pair_view, 0, NN_ACTION_DIM, 0.0f);
   cmp_copy_channels(ctx, api, 0, &pair_view, NN_ACTION_DIM, NN_ACTION_DIM, 0.0f);
   cmp_tensor f1 = cmp_reshape(*nn_output(t->enc[0]), B, NN_FEATURES, 1, 1);
+  stats_save(t, t->nets->critic[0]->head);
   const cmp_tensor *qpi = nn_forward_cat(t->head_pi, &f1, &t->pi_actions, 2, true);
+  stats_restore(t, t->nets->critic[0]->head);
   cmp_tensor q_pairs = cmp_reshape(*qpi, B, 2, 1, 1);
   cmp_copy_channels(ctx, &q_pairs, 1, &t->q_pi, 0, 1, 0.0f);
   cmp_reduce(ctx, &t->q_pi, B, 1, true, &t->s_actor, 0.0f);

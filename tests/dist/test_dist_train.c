@@ -197,6 +197,15 @@ static void test_actor_gradient(cmp_ctx *ctx, const chain *ch) {
     }
   }
   CHECK_MSG(head > 1e-2 && enc > 1e-2, "actor gradient norms: head %g, encoder %g", head, enc);
+  /* Only the forward on the data actions updates a critic head's running statistics (inference
+   * normalises with them): one update per step, not one per use of the head. */
+  for (int k = 0; k < 2; k++) {
+    const nn_model *hm = nets->critic[k]->head;
+    for (int i = 0; i < hm->nlayers; i++)
+      if (hm->layers[i].kind == NN_BN)
+        CHECK_MSG(hm->layers[i].num_batches_tracked == 6, "critic %d layer %d: %lld updates", k + 1,
+                  i, (long long)hm->layers[i].num_batches_tracked);
+  }
   dist_trainer_destroy(t);
 }
 
