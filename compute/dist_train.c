@@ -18,7 +18,12 @@
 /* The critics' output bias starts in the middle of the values Q can take, (5 + 10) / 2, instead
  * of PyTorch's uniform(+-1/sqrt(128)): with batch norm before the last layer the batch mean of Q
  * is that bias plus w . beta, which Adam would otherwise spend its first thousand steps raising. */
-#define Q_BIAS_INIT ((DIST_REWARD_STEP / (1.0f - DIST_GAMMA) + DIST_REWARD_GOAL) / 2)
+/* Batch-norm calibration: batches of training data whose cumulative statistics replace the running
+ * averages before any inference (see calibrate()). Drawn once, from the sampler's batches numbered
+ * from CALIB_STEP0 (never reached by training). */
+#define CALIB_BATCHES 16
+#define CALIB_STEP0   ((int64_t)1 << 40)
+#define Q_BIAS_INIT   ((DIST_REWARD_STEP / (1.0f - DIST_GAMMA) + DIST_REWARD_GOAL) / 2)
 
 /* ---- hyperparameters ------------------------------------------------------------------------- */
 
@@ -203,8 +208,13 @@ struct dist_trainer {
   cmp_tensor dfeat_pi;       /* [B, 1024] ... w.r.t. the actor's features */
   cmp_tensor dout;           /* [B, 1] regression loss gradient */
   cmp_tensor s_bell[2], s_gap[2], s_actor, s_qdata, s_l2; /* [1, 1] scalars read back */
-  cmp_tensor stats_backup;                       /* a critic head's running statistics (flat) */
-  int64_t tracked_backup[NN_MAX_LAYERS];         /* and its batch norm counters */
+  /* batch-norm calibration (see calibrate()) */
+  int32_t *calib_ep, *calib_t;     /* (CALIB_BATCHES x B) frames of the calibration batches */
+  int32_t *calib_gep, *calib_gt;   /* (CALIB_BATCHES x B) their goals */
+  float *calib_act;                /* (CALIB_BATCHES x B x 4) their actions */
+  uint8_t *calib_cur, *calib_goal; /* (B x 64 x 64 x 3) host staging */
+  int64_t last_step;               /* the last step trained (or loaded) */
+  int64_t calibrated_step;         /* last_step when the statistics were calibrated, or -1 */
   /* CQL multiplier (host; saved in checkpoints) */
   float log_alpha;        /* log alpha */
   float alpha_m, alpha_v; /* its Adam moments */
@@ -214,6 +224,42 @@ struct dist_trainer {
   double *prof;           /* per-phase seconds, or NULL */
   double t_phase;         /* start of the current phase */
 };
+
+static void free_calibration(dist_trainer *t) {
+  free(t->calib_ep), free(t->calib_t), free(t->calib_gep), free(t->calib_gt), free(t->calib_act);
+  free(t->calib_cur), free(t->calib_goal);
+}
+
+/* Records the frames, goals and actions of the calibration batches (images are gathered again when
+ * calibrating, so only indices are kept). */
+static bool draw_calibration(dist_trainer *t, char *err, size_t err_sz) {
+  const int B = t->h.batch, n = CALIB_BATCHES * B;
+  t->calib_ep = malloc((size_t)n * sizeof(int32_t));
+  t->calib_t = malloc((size_t)n * sizeof(int32_t));
+  t->calib_gep = malloc((size_t)n * sizeof(int32_t));
+  t->calib_gt = malloc((size_t)n * sizeof(int32_t));
+  t->calib_act = malloc((size_t)n * DIST_ACTION_DIM * sizeof(float));
+  t->calib_cur = malloc((size_t)B * DIST_IMAGE_BYTES);
+  t->calib_goal = malloc((size_t)B * DIST_IMAGE_BYTES);
+  dist_batch b;
+  if (!t->calib_ep || !t->calib_t || !t->calib_gep || !t->calib_gt || !t->calib_act ||
+      !t->calib_cur || !t->calib_goal || !dist_batch_alloc(&b, B, t->sampler))
+    return mb_fail(err, err_sz, "out of memory");
+  bool ok = true;
+  for (int k = 0; ok && k < CALIB_BATCHES; k++) {
+    ok = dist_sampler_fill(t->sampler, CALIB_STEP0 + k, &b, err, err_sz);
+    size_t o = (size_t)k * B;
+    memcpy(t->calib_ep + o, b.ep, (size_t)B * sizeof(int32_t));
+    memcpy(t->calib_t + o, b.t, (size_t)B * sizeof(int32_t));
+    memcpy(t->calib_gep + o, b.goal_ep, (size_t)B * sizeof(int32_t));
+    memcpy(t->calib_gt + o, b.goal_t, (size_t)B * sizeof(int32_t));
+    if (t->h.method == DIST_METHOD_Q)
+      memcpy(t->calib_act + o * DIST_ACTION_DIM, b.action,
+             (size_t)B * DIST_ACTION_DIM * sizeof(float));
+  }
+  dist_batch_free(&b);
+  return ok;
+}
 
 static cmp_tensor tensor(dist_trainer *t, int n, int c) {
   return cmp_arena_tensor(t->arena, n, c, 1, 1);
@@ -242,12 +288,14 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
     free(t);
     return NULL;
   }
-  t->prefetch = dist_prefetch_create(t->sampler, B, err, err_sz);
-  if (!t->prefetch) {
+  if (!draw_calibration(t, err, err_sz) ||
+      !(t->prefetch = dist_prefetch_create(t->sampler, B, err, err_sz))) {
+    free_calibration(t);
     dist_sampler_destroy(t->sampler);
     free(t);
     return NULL;
   }
+  t->calibrated_step = -1;
   t->nets = dist_nets_create(ctx, t->h.method, t->h.seed, true);
   t->arena = cmp_arena_create(ctx, CMP_ARENA_ACTIVATIONS, (size_t)1 << 22);
   t->pairs_s = cmp_arena_tensor(t->arena, B, NN_PAIR_CHANNELS, NN_IMAGE_SIZE, NN_IMAGE_SIZE);
@@ -295,7 +343,6 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
     t->dlse = tensor(t, B, 1);
     t->gap = tensor(t, B, 1);
     t->cst = tensor(t, B, 1);
-    t->stats_backup = tensor(t, 1, (int)cmp_numel(&t->nets->critic[0]->head->buffers));
     t->pi_actions = tensor(t, 2 * B, NN_ACTION_DIM);
     t->dpi_actions = tensor(t, 2 * B, NN_ACTION_DIM);
     t->q_pi = tensor(t, B, 1);
@@ -336,6 +383,7 @@ void dist_trainer_destroy(dist_trainer *t) {
   nn_net_data_destroy(t->pi_data);
   nn_net_data_destroy(t->reg_data);
   for (int i = 0; i < t->n_models; i++) nn_adam_destroy(t->adam[i]);
+  free_calibration(t);
   cmp_arena_destroy(t->arena);
   dist_nets_destroy(t->targets);
   dist_nets_destroy(t->nets);
@@ -403,22 +451,6 @@ static bool upload_batch(dist_trainer *t, int64_t step, char *err, size_t err_sz
   return true;
 }
 
-/* A critic head's batch-norm running statistics are what inference normalises with, so only the
- * forward on the data actions may update them: the forwards on the CQL actions and on the actor's
- * actions normalise with their own batch statistics (training mode) and then give the running
- * statistics back. Otherwise every second update of the running averages would come from uniform
- * random actions, and a feature that responds to the action (invisible in training mode, where
- * each batch is normalised by itself) would shift the inference-time normalisation. */
-static void stats_save(dist_trainer *t, nn_model *head) {
-  cmp_axpby(t->ctx, &head->buffers, &t->stats_backup, 1.0f, 0.0f);
-  for (int i = 0; i < head->nlayers; i++) t->tracked_backup[i] = head->layers[i].num_batches_tracked;
-}
-
-static void stats_restore(dist_trainer *t, nn_model *head) {
-  cmp_axpby(t->ctx, &t->stats_backup, &head->buffers, 1.0f, 0.0f);
-  for (int i = 0; i < head->nlayers; i++) head->layers[i].num_batches_tracked = t->tracked_backup[i];
-}
-
 /* y = r + gamma (1 - terminal) min(Q1', Q2')(s', clip(pi'(s', g) + clip(noise), +-1), g). */
 static void targets(dist_trainer *t, int64_t step) {
   cmp_ctx *ctx = t->ctx;
@@ -450,9 +482,7 @@ static void critic(dist_trainer *t, int k, float alpha) {
   cmp_mse_bwd(ctx, q, &t->y, 1.0f, &t->dq[k], 0.0f);
   if (k == 0) cmp_reduce(ctx, q, B, 1, true, &t->s_qdata, 0.0f);
   if (h->cql) {
-    stats_save(t, t->nets->critic[k]->head);
     const cmp_tensor *qr = nn_forward_cat(t->head_rand[k], &f, &t->rand_act, K, true);
-    stats_restore(t, t->nets->critic[k]->head);
     cmp_tensor qr_b = cmp_reshape(*qr, B, K, 1, 1);
     cmp_logsumexp_fwd(ctx, &qr_b, &t->lse);
     cmp_binary(ctx, CMP_SUB, &t->lse, q, &t->gap);
@@ -485,9 +515,7 @@ static void actor(dist_trainer *t) {
   cmp_copy_channels(ctx, &t->act, 0, &pair_view, 0, NN_ACTION_DIM, 0.0f);
   cmp_copy_channels(ctx, api, 0, &pair_view, NN_ACTION_DIM, NN_ACTION_DIM, 0.0f);
   cmp_tensor f1 = cmp_reshape(*nn_output(t->enc[0]), B, NN_FEATURES, 1, 1);
-  stats_save(t, t->nets->critic[0]->head);
   const cmp_tensor *qpi = nn_forward_cat(t->head_pi, &f1, &t->pi_actions, 2, true);
-  stats_restore(t, t->nets->critic[0]->head);
   cmp_tensor q_pairs = cmp_reshape(*qpi, B, 2, 1, 1);
   cmp_copy_channels(ctx, &q_pairs, 1, &t->q_pi, 0, 1, 0.0f);
   cmp_reduce(ctx, &t->q_pi, B, 1, true, &t->s_actor, 0.0f);
@@ -573,9 +601,73 @@ static bool step_regression(dist_trainer *t, int64_t step, float *losses, char *
   return true;
 }
 
+/* Batch-norm calibration ("precise BN"). Training runs batch norm in training mode and updates the
+ * running averages with momentum 0.1, so they trail the weights by about ten steps; a channel with
+ * a small spread (much of a table-top image is constant) then gets an inference-time mean that is
+ * many of its own standard deviations off. Seen on push1: inference-time Q-values uncorrelated with
+ * the training-mode ones. Before every inference and every save, the running statistics of the
+ * networks used at inference (critics, actor, regression) are therefore recomputed from the current
+ * weights as the plain average over CALIB_BATCHES fixed batches of training data (momentum 1/k for
+ * the k-th). They depend only on the weights, so a resumed run still equals an uninterrupted one;
+ * training itself never reads them. The batch counters are left as training set them. */
+static void set_bn_momentum(nn_model *m, float momentum) {
+  for (int i = 0; i < m->nlayers; i++)
+    if (m->layers[i].kind == NN_BN) m->layers[i].momentum = momentum;
+}
+
+static void calibrate(dist_trainer *t) {
+  if (t->calibrated_step == t->last_step) return;
+  const int B = t->h.batch;
+  const bool q = t->h.method == DIST_METHOD_Q;
+  nn_model *models[6];
+  int nm = 0;
+  if (q) {
+    for (int k = 0; k < 2; k++)
+      models[nm++] = t->nets->critic[k]->encoder, models[nm++] = t->nets->critic[k]->head;
+    models[nm++] = t->nets->actor->encoder, models[nm++] = t->nets->actor->head;
+  } else {
+    models[nm++] = t->nets->regression->encoder, models[nm++] = t->nets->regression->head;
+  }
+  int64_t counters[6][NN_MAX_LAYERS];
+  for (int m = 0; m < nm; m++)
+    for (int i = 0; i < models[m]->nlayers; i++)
+      counters[m][i] = models[m]->layers[i].num_batches_tracked;
+  for (int k = 0; k < CALIB_BATCHES; k++) {
+    for (int m = 0; m < nm; m++) set_bn_momentum(models[m], 1.0f / (float)(k + 1));
+    size_t o = (size_t)k * B;
+    for (int i = 0; i < B; i++) {
+      memcpy(t->calib_cur + (size_t)i * DIST_IMAGE_BYTES,
+             dist_frame(t->data, t->calib_ep[o + i], t->calib_t[o + i]), DIST_IMAGE_BYTES);
+      memcpy(t->calib_goal + (size_t)i * DIST_IMAGE_BYTES,
+             dist_frame(t->data, t->calib_gep[o + i], t->calib_gt[o + i]), DIST_IMAGE_BYTES);
+    }
+    cmp_upload_u8_hwc(t->ctx, &t->pairs_s, 0, t->calib_cur, NN_PIXEL_SCALE, 0.0f);
+    cmp_upload_u8_hwc(t->ctx, &t->pairs_s, 3, t->calib_goal, NN_PIXEL_SCALE, 0.0f);
+    if (q) {
+      cmp_upload(t->ctx, &t->act, t->calib_act + o * DIST_ACTION_DIM);
+      for (int c = 0; c < 2; c++) {
+        const cmp_tensor *feat = nn_forward(t->enc[c], &t->pairs_s, true);
+        cmp_tensor f = cmp_reshape(*feat, B, NN_FEATURES, 1, 1);
+        nn_forward_cat(t->head_data[c], &f, &t->act, 1, true);
+      }
+      nn_net_forward(t->pi_data, &t->pairs_s, NULL, true);
+    } else {
+      nn_net_forward(t->reg_data, &t->pairs_s, NULL, true);
+    }
+  }
+  for (int m = 0; m < nm; m++) {
+    set_bn_momentum(models[m], 0.1f);
+    for (int i = 0; i < models[m]->nlayers; i++)
+      models[m]->layers[i].num_batches_tracked = counters[m][i];
+  }
+  t->calibrated_step = t->last_step;
+}
+
 bool dist_trainer_step(dist_trainer *t, int64_t step, float *losses, char *err, size_t err_sz) {
-  if (t->h.method == DIST_METHOD_Q) return step_q(t, step, losses, err, err_sz);
-  return step_regression(t, step, losses, err, err_sz);
+  bool ok = t->h.method == DIST_METHOD_Q ? step_q(t, step, losses, err, err_sz)
+                                         : step_regression(t, step, losses, err, err_sz);
+  t->last_step = step;
+  return ok;
 }
 
 /* ---- checkpoints ----------------------------------------------------------------------------- */
@@ -591,9 +683,13 @@ static bool read_scalar_f(const st_file *f, const char *name, float *v, char *er
 }
 
 bool dist_trainer_save(dist_trainer *t, const char *path, char *err, size_t err_sz) {
+  calibrate(t);
   st_writer *w = st_writer_create();
   st_add_metadata(w, "format", "pt");
   st_add_metadata(w, "mbold_distance_method", dist_method_name(t->h.method));
+  char stepbuf[32];
+  snprintf(stepbuf, sizeof stepbuf, "%lld", (long long)t->last_step);
+  st_add_metadata(w, "mbold_step", stepbuf);
   dist_nets_write(t->nets, w, "");
   if (t->targets) dist_nets_write(t->targets, w, "target_");
   for (int i = 0; i < t->n_models; i++)
@@ -639,12 +735,14 @@ bool dist_trainer_load(dist_trainer *t, const char *path, char *err, size_t err_
 
 bool dist_trainer_distances(dist_trainer *t, const uint8_t *cur, const uint8_t *goal, int n,
                             bool one_goal, float *steps, char *err, size_t err_sz) {
+  calibrate(t);
   if (!t->infer) t->infer = dist_infer_create(t->nets, INFER_BATCH);
   return dist_infer_run(t->infer, cur, goal, n, one_goal, steps, NULL, err, err_sz);
 }
 
 bool dist_trainer_rank(dist_trainer *t, const uint8_t *cur, const uint8_t *goal, int n,
                        float *score, char *err, size_t err_sz) {
+  calibrate(t);
   if (!t->infer) t->infer = dist_infer_create(t->nets, INFER_BATCH);
   return dist_infer_rank(t->infer, cur, goal, n, false, score, err, err_sz);
 }

@@ -17,9 +17,9 @@
  *             a batch of actor actions alone would give the actor exactly zero gradient. Then
  *             Polyak averaging (0.995) of all three target networks (TD3's delayed updates).
  *   Adam (lr 3e-4) on every network. Batch norm runs in training mode everywhere (target networks
- *   included, as a PyTorch module in train() mode would); inference uses running statistics, and
- *   a critic head's running statistics are updated by its forward on the data actions only (the
- *   forwards on CQL and actor actions give them back: see dist_train.c).
+ *   included, as a PyTorch module in train() mode would); inference uses running statistics,
+ *   recomputed from the current weights over fixed batches of training data before any inference
+ *   and every save (dist_train.c, calibrate(): the momentum-0.1 averages trail the weights).
  *   Initialisation is PyTorch's default except the critics' output bias, which starts at 7.5,
  *   the middle of the values Q can take (5..10): with batch norm before the last layer the batch
  *   mean of Q is that bias plus w . beta, which Adam would otherwise spend its first thousand
