@@ -7,3 +7,5 @@ APP_BENCH("ops", app_bench_ops,
           "compute core: GEMM, every conv/linear layer forward and backward, network forward")
 APP_BENCH("plan", app_bench_plan,
           "one full CEM replan (3 x 200, horizon 13) through the runner: oracle/learned x pixel/q")
+APP_BENCH("train-distance", app_bench_train_distance,
+          "distance learner: ms per training step at batch 64, phases, resident memory")
