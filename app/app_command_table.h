@@ -3,3 +3,4 @@ APP_ENTRY("bench", app_cmd_bench, "benchmarks: collect, ops, train-distance, tra
 APP_ENTRY("collect", app_cmd_collect, "random-policy episodes into an HDF5 dataset")
 APP_ENTRY("dataset", app_cmd_dataset, "dataset stats FILE.h5: size, splits, interaction statistics")
 APP_ENTRY("goals", app_cmd_goals, "goal suite: suite.json and goal-NNN.png made by simulating")
+APP_ENTRY("train", app_cmd_train, "train distance|dynamics: train a network on a dataset into a run folder")

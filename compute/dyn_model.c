@@ -43,6 +43,29 @@ bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz) {
   return true;
 }
 
+/* Multiply-adds x 2 of a convolution with per-output-pixel fan-in cin * k * k, and of a transposed
+ * one, which touches every input pixel with cout * k * k taps. */
+static double conv_flops(int cin, int cout, int k, int out_pixels) {
+  return 2.0 * cin * cout * k * k * out_pixels;
+}
+
+dyn_flops dyn_model_flops(const dyn_config *c) {
+  int K = c->context, L = c->latent;
+  dyn_flops f;
+  f.encode = conv_flops(3 * K + 2, ENC1_C, 4, 32 * 32) + conv_flops(ENC1_C, ENC2_C, 4, 16 * 16) +
+             conv_flops(ENC2_C, ENC3_C, 4, 8 * 8) + conv_flops(ENC3_C, L, 3, 8 * 8) +
+             conv_flops(ENC2_C, DEC1_C, 3, 16 * 16) + conv_flops(ENC1_C, DEC2_C, 3, 32 * 32);
+  /* FiLM linear, two 3x3 convs, scale/shift/leaky/residual (4 per latent value). */
+  f.step =
+      2.0 * DYN_ACTION_DIM * 2 * L + 2 * conv_flops(L, L, 3, LATENT_PIX) + 4.0 * L * LATENT_PIX;
+  /* Three transposed convs (counted over their input pixels), skip adds and leakys, then per
+   * output value: warp (4 taps x 2 + weights), composite 3, sigmoid ~4 per pixel. */
+  f.decode = conv_flops(L, DEC1_C, 4, 8 * 8) + conv_flops(DEC1_C, DEC2_C, 4, 16 * 16) +
+             conv_flops(DEC2_C, OUT_C, 4, 32 * 32) + 2.0 * (DEC1_C * 256 + DEC2_C * 1024) +
+             IMG_PIXELS * (3 * (8.0 + 3) + 8 + 4);
+  return f;
+}
+
 /* ---- parameters -------------------------------------------------------------------------------
  */
 
@@ -262,9 +285,9 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   d->gen = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->diff = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->y = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+  d->target = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+  d->loss = cmp_arena_tensor(a, 1, 1, 1, 1);
   if (train) {
-    d->target = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
-    d->loss = cmp_arena_tensor(a, 1, 1, 1, 1);
     d->dy = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
     d->ddiff = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
     d->dgen = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
@@ -445,6 +468,18 @@ static void leaky_bwd(cmp_ctx *ctx, const cmp_tensor *y, const cmp_tensor *dy,
   cmp_act_bwd(ctx, CMP_ACT_LEAKY_RELU, y, y, dy, dx, LEAKY, 0.0f);
 }
 
+float dyn_loss(dyn_data *d, const uint8_t *targets) {
+  REQ(d->dec_count > 0, "dyn_loss: nothing decoded");
+  cmp_ctx *ctx = d->model->ctx;
+  int n = d->dec_count * d->nr;
+  cmp_tensor y = rows(&d->y, 0, n), target = rows(&d->target, 0, n);
+  cmp_upload_u8_hwc(ctx, &target, 0, targets, PIX, 0.0f);
+  cmp_mse_fwd(ctx, &y, &target, &d->loss);
+  float loss;
+  cmp_download(ctx, &d->loss, &loss);
+  return loss;
+}
+
 float dyn_backward(dyn_data *d, const uint8_t *targets) {
   dyn_model *m = d->model;
   cmp_ctx *ctx = m->ctx;
@@ -455,11 +490,8 @@ float dyn_backward(dyn_data *d, const uint8_t *targets) {
   const nn_model *dc = m->decoder, *e = m->encoder, *cell = m->cell;
 
   /* Loss and its gradient. */
+  float loss = dyn_loss(d, targets);
   cmp_tensor y = rows(&d->y, 0, n), target = rows(&d->target, 0, n), dy = rows(&d->dy, 0, n);
-  cmp_upload_u8_hwc(ctx, &target, 0, targets, PIX, 0.0f);
-  cmp_mse_fwd(ctx, &y, &target, &d->loss);
-  float loss;
-  cmp_download(ctx, &d->loss, &loss);
   cmp_mse_bwd(ctx, &y, &target, 1.0f, &dy, 0.0f);
 
   /* y = gen + mask * (W - gen). */

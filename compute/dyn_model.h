@@ -60,6 +60,14 @@ dyn_config dyn_config_default(void);
 /* One line naming the first invalid field, or true. */
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz);
 
+/* Floating-point operations (a multiply-add counts 2) of the pieces of a prediction. */
+typedef struct dyn_flops {
+  double encode; /* one context: encoder and skips */
+  double step;   /* one rollout step of one rollout: FiLM and the cell */
+  double decode; /* one frame: decoder, warp and compositing */
+} dyn_flops;
+dyn_flops dyn_model_flops(const dyn_config *c);
+
 #define DYN_PARTS 6
 
 /* Architecture and weights (immutable while running; one model serves many dyn_data). */
@@ -167,6 +175,10 @@ void dyn_rollout(dyn_data *d, const float *actions, int nr, int steps);
 const cmp_tensor *dyn_decode(dyn_data *d, int first, int count);
 /* Downloads the last decode as uint8 frames [count * nr][64 x 64 x 3] (rounded, clamped). */
 void dyn_download_frames(dyn_data *d, uint8_t *out);
+
+/* The mean squared error (pixels / 255) of the last decode against the true frames, uint8
+ * [count * nr][64 x 64 x 3] in the decode's time-major order. */
+float dyn_loss(dyn_data *d, const uint8_t *targets);
 
 /* Training: the mean squared error of the last decode (which must cover steps 1..T of the rollout)
  * against targets uint8 [T][nr][64 x 64 x 3], then the gradient of that loss
