@@ -21,7 +21,7 @@ int app_train_dynamics(int argc, char **argv) {
   gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
   gint batch = UNSET, latent = UNSET, context = UNSET, threads = 0, log_every = UNSET,
        ckpt_every = UNSET, eval_every = UNSET;
-  gdouble lr = UNSET;
+  gdouble lr = UNSET, blur = UNSET;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
       {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "dataset (mbold collect)", "FILE.h5"},
@@ -34,6 +34,8 @@ int app_train_dynamics(int argc, char **argv) {
       {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Adam learning rate (default 0.001)", "LR"},
       {"latent", 0, 0, G_OPTION_ARG_INT, &latent, "latent channels (default 32)", "L"},
       {"context", 0, 0, G_OPTION_ARG_INT, &context, "context frames, 1 or 2 (default 2)", "K"},
+      {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur,
+       "also warp the context blurred by this sigma in pixels, 0 = off (default 0)", "SIGMA"},
       {"max-episodes", 0, 0, G_OPTION_ARG_INT64, &max_episodes,
        "train episodes to load (default: the whole train split)", "N"},
       {"val-episodes", 0, 0, G_OPTION_ARG_INT64, &val_episodes,
@@ -85,6 +87,7 @@ int app_train_dynamics(int argc, char **argv) {
   if (lr != UNSET) p.lr = (float)lr;
   if (latent != UNSET) p.model.latent = latent;
   if (context != UNSET) p.model.context = context;
+  if (blur != UNSET) p.model.blur_sigma = (float)blur;
   if (log_every != UNSET) p.log_every = log_every;
   if (ckpt_every != UNSET) p.checkpoint_every = ckpt_every;
   if (eval_every != UNSET) p.eval_every = eval_every;

@@ -22,12 +22,25 @@
 #define ENC1_C     32
 #define ENC2_C     64
 #define ENC3_C     64
-#define OUT_C      6 /* flow x, flow y, mask, r, g, b */
+#define OUT_C      6  /* flow x, flow y, mask, r, g, b; + sharpness with blur */
+#define BLUR_MAX_K 33 /* largest blur kernel */
 #define IMG_PIXELS (DYN_IMAGE * DYN_IMAGE)
 #define LATENT_PIX (DYN_LATENT_HW * DYN_LATENT_HW)
 
+static void make_blur(dyn_model *m);
+
+/* Gaussian kernel size for sigma (0: no blur). */
+static int blur_k(float sigma) {
+  return sigma > 0 ? 2 * (int)ceilf(3 * sigma) + 1 : 0;
+}
+
+static int out_channels(const dyn_config *c) {
+  return OUT_C + (c->blur_sigma > 0);
+}
+
 dyn_config dyn_config_default(void) {
-  dyn_config c = {.context = 2, .latent = 32, .flow_scale = 2.0f, .mask_bias = 3.0f};
+  dyn_config c = {
+      .context = 2, .latent = 32, .flow_scale = 2.0f, .mask_bias = 3.0f, .blur_sigma = 0.0f};
   return c;
 }
 
@@ -40,6 +53,8 @@ bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz) {
     return mb_fail(err, err_sz, "flow scale %g (must be in (0, 64])", c->flow_scale);
   if (!(fabsf(c->mask_bias) <= 20))
     return mb_fail(err, err_sz, "mask bias %g (must be in [-20, 20])", c->mask_bias);
+  if (!(c->blur_sigma >= 0 && blur_k(c->blur_sigma) <= BLUR_MAX_K))
+    return mb_fail(err, err_sz, "blur sigma %g (must be in [0, 5])", c->blur_sigma);
   return true;
 }
 
@@ -61,8 +76,13 @@ dyn_flops dyn_model_flops(const dyn_config *c) {
   /* Three transposed convs (counted over their input pixels), skip adds and leakys, then per
    * output value: warp (4 taps x 2 + weights), composite 3, sigmoid ~4 per pixel. */
   f.decode = conv_flops(L, DEC1_C, 4, 8 * 8) + conv_flops(DEC1_C, DEC2_C, 4, 16 * 16) +
-             conv_flops(DEC2_C, OUT_C, 4, 32 * 32) + 2.0 * (DEC1_C * 256 + DEC2_C * 1024) +
-             IMG_PIXELS * (3 * (8.0 + 3) + 8 + 4);
+             conv_flops(DEC2_C, out_channels(c), 4, 32 * 32) +
+             2.0 * (DEC1_C * 256 + DEC2_C * 1024) + IMG_PIXELS * (3 * (8.0 + 3) + 8 + 4);
+  if (c->blur_sigma > 0) {
+    int k = blur_k(c->blur_sigma);
+    f.encode += conv_flops(3, 3, k, IMG_PIXELS) + 3.0 * IMG_PIXELS;
+    f.decode += IMG_PIXELS * (3 * (8.0 + 3) + 4); /* second warp, sharpness mix, sigmoid */
+  }
   return f;
 }
 
@@ -143,7 +163,7 @@ dyn_model *dyn_model_create(cmp_ctx *ctx, const dyn_config *cfg, uint64_t seed, 
   nn_add_act(m->decoder, CMP_ACT_LEAKY_RELU, LEAKY);
   nn_add_convt(m->decoder, DEC2_C, 4, 2, 1);
   nn_add_act(m->decoder, CMP_ACT_LEAKY_RELU, LEAKY);
-  nn_add_convt(m->decoder, OUT_C, 4, 2, 1);
+  nn_add_convt(m->decoder, out_channels(cfg), 4, 2, 1);
 
   nn_model *parts[DYN_PARTS] = {m->encoder, m->skip16, m->skip32, m->cell, m->film, m->decoder};
   for (int i = 0; i < DYN_PARTS; i++) {
@@ -152,8 +172,9 @@ dyn_model *dyn_model_create(cmp_ctx *ctx, const dyn_config *cfg, uint64_t seed, 
   }
   init_tweaks(m);
 
-  m->arena = cmp_arena_create(ctx, CMP_ARENA_WEIGHTS, 2 * IMG_PIXELS + 64);
+  m->arena = cmp_arena_create(ctx, CMP_ARENA_WEIGHTS, 4 * IMG_PIXELS + 9 * BLUR_MAX_K * BLUR_MAX_K);
   m->coords = cmp_arena_tensor(m->arena, 1, 2, DYN_IMAGE, DYN_IMAGE);
+  if (cfg->blur_sigma > 0) make_blur(m);
   float *c = malloc(2 * IMG_PIXELS * sizeof *c);
   if (!c) {
     dyn_model_destroy(m);
@@ -167,6 +188,39 @@ dyn_model *dyn_model_create(cmp_ctx *ctx, const dyn_config *cfg, uint64_t seed, 
   cmp_upload(ctx, &m->coords, c);
   free(c);
   return m;
+}
+
+/* The blur: a Gaussian per channel as a 3 -> 3 convolution with zero padding, and the inverse of
+ * the blurred all-ones image, so that pixels near the border are averages of the image only. */
+static void make_blur(dyn_model *m) {
+  int k = blur_k(m->cfg.blur_sigma), r = k / 2;
+  m->blur_w = cmp_arena_tensor(m->arena, 3, 3, k, k);
+  m->blur_norm = cmp_arena_tensor(m->arena, 1, 1, DYN_IMAGE, DYN_IMAGE);
+  m->blur_conv = (cmp_conv_params){k, k, 1, 1, r, r};
+  float *w = calloc((size_t)9 * k * k, sizeof *w), g[BLUR_MAX_K];
+  float *norm = malloc(IMG_PIXELS * sizeof *norm);
+  REQ(w && norm, "dyn_model_create: out of memory");
+  double sum = 0;
+  for (int i = 0; i < k; i++)
+    sum += g[i] = expf(-(float)((i - r) * (i - r)) / (2 * m->cfg.blur_sigma * m->cfg.blur_sigma));
+  for (int i = 0; i < k; i++) g[i] = (float)(g[i] / sum);
+  for (int c = 0; c < 3; c++)
+    for (int y = 0; y < k; y++)
+      for (int x = 0; x < k; x++) w[((size_t)(c * 3 + c) * k + y) * k + x] = g[y] * g[x];
+  cmp_upload(m->ctx, &m->blur_w, w);
+  /* 1 / (sum of the kernel weights that fall inside the image) per pixel: separable. */
+  for (int y = 0; y < DYN_IMAGE; y++)
+    for (int x = 0; x < DYN_IMAGE; x++) {
+      double sy = 0, sx = 0;
+      for (int i = 0; i < k; i++) {
+        if (y + i - r >= 0 && y + i - r < DYN_IMAGE) sy += g[i];
+        if (x + i - r >= 0 && x + i - r < DYN_IMAGE) sx += g[i];
+      }
+      norm[y * DYN_IMAGE + x] = (float)(1.0 / (sy * sx));
+    }
+  cmp_upload(m->ctx, &m->blur_norm, norm);
+  free(w);
+  free(norm);
 }
 
 void dyn_model_destroy(dyn_model *m) {
@@ -201,6 +255,8 @@ void dyn_write_meta(const dyn_config *c, st_writer *w) {
   st_add_metadata(w, "dyn_flow_scale", v);
   snprintf(v, sizeof v, "%.9g", c->mask_bias);
   st_add_metadata(w, "dyn_mask_bias", v);
+  snprintf(v, sizeof v, "%.9g", c->blur_sigma);
+  st_add_metadata(w, "dyn_blur_sigma", v);
 }
 
 static bool meta_number(const st_file *f, const char *key, double *out, char *err, size_t err_sz) {
@@ -219,14 +275,18 @@ bool dyn_read_meta(const st_file *f, dyn_config *c, char *err, size_t err_sz) {
   if (!kind || strcmp(kind, "dynamics"))
     return mb_fail(err, err_sz, "%s: holds %s%s, not a dynamics model", f->path,
                    kind ? "a network of kind " : "no MBOLD network", kind ? kind : "");
-  double k = 0, l = 0, fs = 0, mb = 0;
+  double k = 0, l = 0, fs = 0, mb = 0, bs = 0;
   if (!meta_number(f, "dyn_context", &k, err, err_sz) ||
       !meta_number(f, "dyn_latent", &l, err, err_sz) ||
       !meta_number(f, "dyn_flow_scale", &fs, err, err_sz) ||
-      !meta_number(f, "dyn_mask_bias", &mb, err, err_sz))
+      !meta_number(f, "dyn_mask_bias", &mb, err, err_sz) ||
+      !meta_number(f, "dyn_blur_sigma", &bs, err, err_sz))
     return false;
-  dyn_config r = {
-      .context = (int)k, .latent = (int)l, .flow_scale = (float)fs, .mask_bias = (float)mb};
+  dyn_config r = {.context = (int)k,
+                  .latent = (int)l,
+                  .flow_scale = (float)fs,
+                  .mask_bias = (float)mb,
+                  .blur_sigma = (float)bs};
   char why[256];
   if (k != (int)k || l != (int)l || !dyn_config_check(&r, why, sizeof why))
     return mb_fail(err, err_sz, "%s: invalid architecture: %s", f->path, why);
@@ -264,6 +324,8 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   cmp_arena *a = d->arena = cmp_arena_create(m->ctx, CMP_ARENA_ACTIVATIONS, 1u << 22);
   d->x = cmp_arena_tensor(a, C, 3 * K + 2, DYN_IMAGE, DYN_IMAGE);
   d->last = cmp_arena_tensor(a, C, 3, DYN_IMAGE, DYN_IMAGE);
+  bool blur = m->cfg.blur_sigma > 0;
+  if (blur) d->lastb = cmp_arena_tensor(a, C, 3, DYN_IMAGE, DYN_IMAGE);
   d->s32 = cmp_arena_tensor(a, C, ENC1_C, 32, 32);
   d->s16 = cmp_arena_tensor(a, C, ENC2_C, 16, 16);
   d->e8 = cmp_arena_tensor(a, C, ENC3_C, 8, 8);
@@ -279,12 +341,17 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   d->z = cmp_arena_tensor(a, S * R, L, 8, 8);
   d->p1 = cmp_arena_tensor(a, D, DEC1_C, 16, 16);
   d->p2 = cmp_arena_tensor(a, D, DEC2_C, 32, 32);
-  d->o = cmp_arena_tensor(a, D, OUT_C, DYN_IMAGE, DYN_IMAGE);
+  d->o = cmp_arena_tensor(a, D, out_channels(&m->cfg), DYN_IMAGE, DYN_IMAGE);
   d->flow = cmp_arena_tensor(a, D, 2, DYN_IMAGE, DYN_IMAGE);
   d->mask = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
   d->gen = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->diff = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->y = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+  if (blur) {
+    d->wb = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+    d->sb = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+    d->m2 = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
+  }
   d->target = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->loss = cmp_arena_tensor(a, 1, 1, 1, 1);
   if (train) {
@@ -294,7 +361,13 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
     d->dflow = cmp_arena_tensor(a, D, 2, DYN_IMAGE, DYN_IMAGE);
     d->dmask = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
     d->dlogit = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
-    d->dout = cmp_arena_tensor(a, D, OUT_C, DYN_IMAGE, DYN_IMAGE);
+    d->dout = cmp_arena_tensor(a, D, out_channels(&m->cfg), DYN_IMAGE, DYN_IMAGE);
+    if (blur) {
+      d->dsb = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+      d->dwb = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+      d->dm2 = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
+      d->dlogit2 = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
+    }
     d->dp2 = cmp_arena_tensor(a, D, DEC2_C, 32, 32);
     d->dq2 = cmp_arena_tensor(a, D, DEC2_C, 32, 32);
     d->dp1 = cmp_arena_tensor(a, D, DEC1_C, 16, 16);
@@ -354,6 +427,11 @@ void dyn_encode(dyn_data *d, const uint8_t *frames, int ni) {
   for (int k = 0; k < K; k++)
     cmp_upload_u8_hwc(ctx, &x, 3 * k, frames + (size_t)k * ni * DYN_FRAME_BYTES, PIX, 0.0f);
   cmp_upload_u8_hwc(ctx, &last, 0, frames + (size_t)(K - 1) * ni * DYN_FRAME_BYTES, PIX, 0.0f);
+  if (m->cfg.blur_sigma > 0) {
+    cmp_tensor lastb = rows(&d->lastb, 0, ni);
+    cmp_conv2d_fwd(ctx, &last, &m->blur_w, NULL, &lastb, &m->blur_conv);
+    cmp_binary(ctx, CMP_MUL, &lastb, &m->blur_norm, &lastb);
+  }
   cmp_tensor s32 = rows(&d->s32, 0, ni), s16 = rows(&d->s16, 0, ni), e8 = rows(&d->e8, 0, ni),
              h0 = rows(&d->h0, 0, ni), k16 = rows(&d->k16, 0, ni), k32 = rows(&d->k32, 0, ni);
   const nn_model *e = m->encoder;
@@ -435,6 +513,16 @@ const cmp_tensor *dyn_decode(dyn_data *d, int first, int count) {
   cmp_copy_channels(ctx, &o, 3, &gen, 0, 3, 0.0f);
   cmp_act_fwd(ctx, CMP_ACT_SIGMOID, &mask, &mask, 0.0f);
   cmp_warp_fwd(ctx, &last, &flow, m->cfg.flow_scale, &diff);
+  if (m->cfg.blur_sigma > 0) { /* diff = wb + m2 * (diff - wb) */
+    cmp_tensor lastb = rows(&d->lastb, 0, ni), wb = rows(&d->wb, 0, n), sb = rows(&d->sb, 0, n),
+               m2 = rows(&d->m2, 0, n);
+    cmp_warp_fwd(ctx, &lastb, &flow, m->cfg.flow_scale, &wb);
+    cmp_copy_channels(ctx, &o, OUT_C, &m2, 0, 1, 0.0f);
+    cmp_act_fwd(ctx, CMP_ACT_SIGMOID, &m2, &m2, 0.0f);
+    cmp_binary(ctx, CMP_SUB, &diff, &wb, &sb);
+    cmp_binary(ctx, CMP_MUL, &sb, &m2, &diff);
+    cmp_binary(ctx, CMP_ADD, &diff, &wb, &diff);
+  }
   cmp_binary(ctx, CMP_SUB, &diff, &gen, &diff);
   cmp_binary(ctx, CMP_MUL, &diff, &mask, &y);
   cmp_binary(ctx, CMP_ADD, &y, &gen, &y);
@@ -502,7 +590,18 @@ float dyn_backward(dyn_data *d, const uint8_t *targets) {
              last = rows(&d->last, 0, ni);
   cmp_binary_bwd(ctx, CMP_MUL, &diff, &mask, &dy, &ddiff, &dmask, 0.0f);
   cmp_binary(ctx, CMP_SUB, &dy, &ddiff, &dgen);
-  cmp_warp_bwd(ctx, &last, &flow, m->cfg.flow_scale, &ddiff, &dflow, 0.0f);
+  if (m->cfg.blur_sigma > 0) { /* ddiff is the gradient of wb + m2 * (sharp - wb) */
+    cmp_tensor lastb = rows(&d->lastb, 0, ni), sb = rows(&d->sb, 0, n), m2 = rows(&d->m2, 0, n),
+               dsb = rows(&d->dsb, 0, n), dwb = rows(&d->dwb, 0, n), dm2 = rows(&d->dm2, 0, n),
+               dlogit2 = rows(&d->dlogit2, 0, n);
+    cmp_binary_bwd(ctx, CMP_MUL, &sb, &m2, &ddiff, &dsb, &dm2, 0.0f);
+    cmp_binary(ctx, CMP_SUB, &ddiff, &dsb, &dwb);
+    cmp_warp_bwd(ctx, &last, &flow, m->cfg.flow_scale, &dsb, &dflow, 0.0f);
+    cmp_warp_bwd(ctx, &lastb, &flow, m->cfg.flow_scale, &dwb, &dflow, 1.0f);
+    cmp_act_bwd(ctx, CMP_ACT_SIGMOID, NULL, &m2, &dm2, &dlogit2, 0.0f, 0.0f);
+    cmp_copy_channels(ctx, &dlogit2, 0, &dout, OUT_C, 1, 0.0f);
+  } else
+    cmp_warp_bwd(ctx, &last, &flow, m->cfg.flow_scale, &ddiff, &dflow, 0.0f);
   cmp_act_bwd(ctx, CMP_ACT_SIGMOID, NULL, &mask, &dmask, &dlogit, 0.0f, 0.0f);
   cmp_copy_channels(ctx, &dflow, 0, &dout, 0, 2, 0.0f);
   cmp_copy_channels(ctx, &dlogit, 0, &dout, 2, 1, 0.0f);

@@ -5,33 +5,37 @@
  * planner scores the final frame only).
  *
  * Architecture (L latent channels, leaky = LeakyReLU(0.2); PyTorch names and layouts):
- *   encoder  [3K + 2, 64, 64] = context frames (oldest first, pixels / 255) + x, y coordinates
- *            in [-1, 1] -> "encoder": 0 conv 4x4/2 -> 32 @ 32x32, 1 leaky (= s32), 2 conv 4x4/2 ->
- *            64 @ 16x16, 3 leaky (= s16), 4 conv 4x4/2 -> 64 @ 8x8, 5 leaky, 6 conv 3x3 -> L @ 8x8
- *            = h_0.
- *   skips    "skip16": conv 3x3 s16 -> 32 @ 16x16 and "skip32": conv 3x3 s32 -> 16 @ 32x32, once
- * per context; they are added inside the decoder of every frame of that context (a conv over
- *            [decoded | skip] is the sum of two convs, and the skip half does not change over
- * time). cell     h_(t+1) = h_t + conv3x3(leaky(conv3x3(h_t) * s(a_t) + b(a_t))), "cell": 0 conv, 1
- * leaky, 2 conv; "film": 0 linear 4 -> 2L = [s | b] per channel (s's bias starts at 1). decoder
- * "decoder": 0 convT 4x4/2 L -> 32 @ 16x16 (+ skip16), 1 leaky, 2 convT 32 -> 16 @ 32x32
- *            (+ skip32), 3 leaky, 4 convT 16 -> 6 @ 64x64 = [flow x, flow y, mask, r, g, b].
- *   frame    W = warp(last context frame, flow_scale * flow) (cmp_warp_fwd), m = sigmoid(mask),
- *            frame = m * W + (1 - m) * [r, g, b]: the static background and anything that only
- *            moves is copied sharp from the context; what appears is generated.
+ * - encoder: [3K + 2, 64, 64] = the context frames (oldest first, pixels / 255) and x, y
+ *   coordinates in [-1, 1]. "encoder": 0 conv 4x4/2 -> 32 @ 32x32, 1 leaky (= s32), 2 conv 4x4/2
+ *   -> 64 @ 16x16, 3 leaky (= s16), 4 conv 4x4/2 -> 64 @ 8x8, 5 leaky, 6 conv 3x3 -> L @ 8x8 = h_0.
+ * - skips: "skip16" conv 3x3 of s16 -> 32 @ 16x16 and "skip32" conv 3x3 of s32 -> 16 @ 32x32,
+ *   once per context, added inside the decoder of every frame of that context (a conv over
+ *   [decoded | skip] is the sum of two convs, and the skip half does not change over time).
+ * - cell: h_(t+1) = h_t + conv3x3(leaky(conv3x3(h_t) * s(a_t) + b(a_t))); "cell": 0 conv,
+ *   1 leaky, 2 conv; "film": 0 linear 4 -> 2L = [s | b] per channel (s's bias starts at 1).
+ * - decoder: "decoder": 0 convT 4x4/2 L -> 32 @ 16x16 (+ skip16), 1 leaky, 2 convT 32 -> 16 @
+ *   32x32 (+ skip32), 3 leaky, 4 convT 16 -> 6 @ 64x64 = [flow x, flow y, mask, r, g, b], and a
+ *   7th channel, sharpness, with blur.
+ * - frame: W = warp(last context frame, flow_scale * flow) (cmp_warp_fwd), m = sigmoid(mask),
+ *   frame = m * W + (1 - m) * [r, g, b]: the static background and anything that only moves is
+ *   copied sharp from the context; what appears is generated. With blur_sigma > 0,
+ *   W = s * W + (1 - s) * warp(blurred context, flow), s = sigmoid(sharpness): the blurred copy
+ *   gives the flow a gradient from afar (a bilinear warp of a sharp image only feels motion
+ *   within a pixel), and s moves to the sharp copy once the flow is right.
  * Frames, rollouts and their latents are laid out time-major: row t * N + n is step t of rollout n,
  * and rollout n belongs to context n % ni, so one context serves all candidates of a plan and a
  * batch of contexts serves its windows without copies.
  *
- * FLOPs per predicted step per rollout (multiply-adds x 2): cell 2 x 64 px x L x L x 9 x 2
- * = 2.36 M at L = 32, film 0.5 k; decoding one frame 2.1 M + 4.2 M + 3.1 M = 9.4 M (+ 0.2 M warp
- * and compositing); encoding a context 36 M + 19 M of skips, once per replan. A plan of 200 x 13
- * with only the final frames decoded is 200 x (13 x 2.36 + 9.6) M = 8.1 GFLOP.
+ * FLOPs (a multiply-add counts 2; dyn_model_flops): per predicted step per rollout the cell's two
+ * 3x3 convs, 2 x 64 px x L x L x 9 x 2 = 2.36 M at L = 32 (FiLM 0.5 k); decoding one frame
+ * 2.1 M + 4.2 M + 3.1 M = 9.4 M (+ 0.2 M warp and compositing); encoding a context 36 M + 19 M
+ * of skips, once per replan. A plan of 200 x 13 with only the final frames decoded is
+ * 200 x (13 x 2.36 + 9.6) M = 8.1 GFLOP.
  *
- * Training (dyn_forward_train / dyn_backward) rolls out from the context exactly as planning does
- * and decodes every step: the model always continues from its own latent predictions, never from
- * the true frames (no teacher forcing), and the loss is the mean squared error over all T frames.
- */
+ * Training (dyn_decode of every step after dyn_rollout, then dyn_backward) rolls out from the
+ * context exactly as planning does: the model always continues from its own latent predictions,
+ * never from the true frames (no teacher forcing), and the loss is the mean squared error over
+ * all T frames. */
 #ifndef DYN_MODEL_H
 #define DYN_MODEL_H
 
@@ -53,9 +57,10 @@ typedef struct dyn_config {
   int latent;       /* L: latent channels (4 .. 256) */
   float flow_scale; /* pixels of displacement per unit of the flow output */
   float mask_bias;  /* initial bias of the mask logit (> 0 starts near copy-the-last-frame) */
+  float blur_sigma; /* > 0: also warp a Gaussian-blurred context (pixels), mixed in per pixel */
 } dyn_config;
 
-/* The defaults: K = 2, L = 32, flow scale 2, mask bias 3. */
+/* The defaults: K = 2, L = 32, flow scale 2, mask bias 3, no blur. */
 dyn_config dyn_config_default(void);
 /* One line naming the first invalid field, or true. */
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz);
@@ -82,6 +87,9 @@ typedef struct dyn_model {
   bool with_grads;            /* gradients allocated */
   cmp_arena *arena;           /* constants (owned) */
   cmp_tensor coords;          /* [1, 2, 64, 64] x then y coordinate channels */
+  cmp_tensor blur_w;          /* [3, 3, k, k] per-channel Gaussian (blur only) */
+  cmp_tensor blur_norm;       /* [1, 1, 64, 64] 1 / blurred all-ones image (blur only) */
+  cmp_conv_params blur_conv;  /* k x k, padding k / 2 */
 } dyn_model;
 
 /* A model with PyTorch's default initialisation from seed (then the FiLM scale bias + 1 and the
@@ -122,14 +130,15 @@ typedef struct dyn_data {
   int dec_count;    /* steps of the last decode (0: none yet) */
   cmp_arena *arena; /* every tensor below (owned) */
   /* encoder, per context */
-  cmp_tensor x;    /* [max_ctx, 3K + 2, 64, 64] input (coordinates filled at creation) */
-  cmp_tensor last; /* [max_ctx, 3, 64, 64] the last context frame (what the warp moves) */
-  cmp_tensor s32;  /* [max_ctx, 32, 32, 32] encoder layer 1 output */
-  cmp_tensor s16;  /* [max_ctx, 64, 16, 16] encoder layer 3 output */
-  cmp_tensor e8;   /* [max_ctx, 64, 8, 8] encoder layer 5 output */
-  cmp_tensor h0;   /* [max_ctx, L, 8, 8] the context's latent */
-  cmp_tensor k16;  /* [max_ctx, 32, 16, 16] skip16 */
-  cmp_tensor k32;  /* [max_ctx, 16, 32, 32] skip32 */
+  cmp_tensor x;     /* [max_ctx, 3K + 2, 64, 64] input (coordinates filled at creation) */
+  cmp_tensor last;  /* [max_ctx, 3, 64, 64] the last context frame (what the warp moves) */
+  cmp_tensor lastb; /* [max_ctx, 3, 64, 64] it blurred (blur only) */
+  cmp_tensor s32;   /* [max_ctx, 32, 32, 32] encoder layer 1 output */
+  cmp_tensor s16;   /* [max_ctx, 64, 16, 16] encoder layer 3 output */
+  cmp_tensor e8;    /* [max_ctx, 64, 8, 8] encoder layer 5 output */
+  cmp_tensor h0;    /* [max_ctx, L, 8, 8] the context's latent */
+  cmp_tensor k16;   /* [max_ctx, 32, 16, 16] skip16 */
+  cmp_tensor k32;   /* [max_ctx, 16, 32, 32] skip32 */
   /* rollout, time-major */
   cmp_tensor act;    /* [horizon * max_rollouts, 4] actions */
   cmp_tensor h;      /* [(horizon + 1) * max_rollouts, L, 8, 8] latents h_0 .. h_T */
@@ -140,11 +149,14 @@ typedef struct dyn_data {
   /* decoder, max_decode frames */
   cmp_tensor p1;   /* [max_decode, 32, 16, 16] decoder layer 1 output */
   cmp_tensor p2;   /* [max_decode, 16, 32, 32] decoder layer 3 output */
-  cmp_tensor o;    /* [max_decode, 6, 64, 64] decoder output */
+  cmp_tensor o;    /* [max_decode, 6 or 7, 64, 64] decoder output */
   cmp_tensor flow; /* [max_decode, 2, 64, 64] */
   cmp_tensor mask; /* [max_decode, 1, 64, 64] sigmoid of the mask logit */
   cmp_tensor gen;  /* [max_decode, 3, 64, 64] generated pixels */
   cmp_tensor diff; /* [max_decode, 3, 64, 64] warped context minus gen */
+  cmp_tensor wb;   /* [max_decode, 3, 64, 64] warped blurred context (blur only) */
+  cmp_tensor sb;   /* [max_decode, 3, 64, 64] sharp minus blurred warp (blur only) */
+  cmp_tensor m2;   /* [max_decode, 1, 64, 64] sigmoid of the sharpness logit (blur only) */
   cmp_tensor y;    /* [max_decode, 3, 64, 64] predicted frames */
   /* gradients (train only; buf NULL otherwise) */
   cmp_tensor target;                           /* [max_decode, 3, 64, 64] true frames */
@@ -155,6 +167,7 @@ typedef struct dyn_data {
   cmp_tensor dh;                               /* [(horizon + 1) * max_rollouts, L, 8, 8] */
   cmp_tensor dz, dv, du, dfs, dfb, dfa;        /* one step's cell gradients [max_rollouts, ...] */
   cmp_tensor dh0, dk16, dk32;                  /* [max_ctx, ...] */
+  cmp_tensor dsb, dwb, dm2, dlogit2;           /* blur only: gradients of sb, wb, m2, its logit */
   cmp_tensor de8, dq8, ds16, dq16, ds32, dq32; /* encoder: after / before each leaky */
   float *host; /* [max(max_decode * 3 * 64 * 64, horizon * max_rollouts * 4)] (owned) */
 } dyn_data;

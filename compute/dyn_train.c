@@ -312,7 +312,7 @@ bool dyn_trainer_load(dyn_trainer *t, const char *path, char *err, size_t err_sz
   dyn_config c;
   bool ok = dyn_read_meta(f, &c, err, err_sz);
   if (ok && (c.context != t->p.model.context || c.latent != t->p.model.latent ||
-             c.flow_scale != t->p.model.flow_scale))
+             c.flow_scale != t->p.model.flow_scale || c.blur_sigma != t->p.model.blur_sigma))
     ok = mb_fail(err, err_sz, "%s: architecture (context %d, latent %d) differs from the run's",
                  path, c.context, c.latent);
   if (ok) ok = dyn_model_read(t->model, f, "", err, err_sz);
@@ -341,6 +341,8 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_float(&w, p->model.flow_scale);
   mb_jw_key(&w, "mask_bias");
   mb_jw_float(&w, p->model.mask_bias);
+  mb_jw_key(&w, "blur_sigma");
+  mb_jw_float(&w, p->model.blur_sigma);
   mb_jw_end_object(&w);
   mb_jw_kv_int(&w, "horizon", p->horizon);
   mb_jw_kv_int(&w, "batch", p->batch);
@@ -387,7 +389,7 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
   const char *trainer = mb_json_as_string(mb_json_get(j, "trainer"));
   dyn_train_params r = dyn_train_defaults();
   const mb_json *m = mb_json_get(j, "model");
-  double v[12];
+  double v[13];
   bool ok = trainer && !strcmp(trainer, "dynamics");
   if (!ok)
     mb_fail(err, err_sz, "%s: not a dynamics run (trainer '%s')", run_dir, trainer ? trainer : "?");
@@ -395,6 +397,7 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
        get_num(m, "latent", &v[1], run_dir, err, err_sz) &&
        get_num(m, "flow_scale", &v[2], run_dir, err, err_sz) &&
        get_num(m, "mask_bias", &v[3], run_dir, err, err_sz) &&
+       get_num(m, "blur_sigma", &v[12], run_dir, err, err_sz) &&
        get_num(j, "horizon", &v[4], run_dir, err, err_sz) &&
        get_num(j, "batch", &v[5], run_dir, err, err_sz) &&
        get_num(j, "lr", &v[6], run_dir, err, err_sz) &&
@@ -411,6 +414,7 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
   r.model.latent = (int)v[1];
   r.model.flow_scale = (float)v[2];
   r.model.mask_bias = (float)v[3];
+  r.model.blur_sigma = (float)v[12];
   r.horizon = (int)v[4];
   r.batch = (int)v[5];
   r.lr = (float)v[6];

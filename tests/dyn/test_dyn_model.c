@@ -143,12 +143,13 @@ static double case_loss(grad_case *g) {
   return s / ((double)n * 3 * 4096);
 }
 
-static void test_gradients(void) {
+static void test_gradients(float blur) {
   char err[256];
   dyn_config cfg = dyn_config_default();
   cfg.latent = 8;
   cfg.mask_bias = 0.5f; /* both branches matter */
   cfg.flow_scale = 3.0f;
+  cfg.blur_sigma = blur;
   grad_case g = {.ni = 2, .nr = 4, .T = 3};
   g.m = dyn_model_create(g_ctx, &cfg, 17, true, err, sizeof err);
   g.d = dyn_data_create(g.m, g.ni, g.nr, g.T, g.nr * g.T, true);
@@ -216,6 +217,35 @@ static void test_gradients(void) {
   free(g.ctxf), free(g.tgt), free(g.act);
   dyn_data_destroy(g.d);
   dyn_model_destroy(g.m);
+}
+
+/* The blurred context keeps a flat image flat up to the border (normalised), and blurs an edge. */
+static void test_blur(void) {
+  char err[256];
+  dyn_config cfg = dyn_config_default();
+  cfg.blur_sigma = 2.0f;
+  cfg.context = 1;
+  dyn_model *m = dyn_model_create(g_ctx, &cfg, 1, false, err, sizeof err);
+  CHECK_MSG(m, "%s", err);
+  if (!m) return;
+  dyn_data *d = dyn_data_create(m, 2, 2, 1, 2, false);
+  uint8_t *f = malloc(2 * DYN_FRAME_BYTES);
+  for (int i = 0; i < DYN_FRAME_BYTES; i++) {
+    f[i] = 200;                                           /* flat */
+    f[DYN_FRAME_BYTES + i] = (i / 3) % 64 < 32 ? 0 : 255; /* a vertical edge at x = 32 */
+  }
+  dyn_encode(d, f, 2);
+  float *b = download(&(cmp_tensor){d->lastb.buf, d->lastb.off, 2, 3, 64, 64});
+  double flat = 0;
+  for (int i = 0; i < 3 * 4096; i++) flat = fmax(flat, fabs(b[i] - 200 / 255.0));
+  CHECK_MSG(flat < 1e-5, "a flat image blurs to %g off", flat);
+  const float *e = b + 3 * 4096;
+  CHECK(e[10 * 64 + 0] < 1e-4 && e[10 * 64 + 63] > 1 - 1e-4);
+  CHECK(e[10 * 64 + 31] > 0.2 && e[10 * 64 + 31] < 0.5 && e[10 * 64 + 32] > 0.5 &&
+        e[10 * 64 + 32] < 0.8);
+  free(b), free(f);
+  dyn_data_destroy(d);
+  dyn_model_destroy(m);
 }
 
 /* ---- saving and loading ---------------------------------------------------------------------- */
@@ -289,7 +319,9 @@ int main(void) {
     return 1;
   }
   test_shapes_and_paths();
-  test_gradients();
+  test_gradients(0.0f);
+  test_gradients(1.5f);
+  test_blur();
   test_save_load();
   cmp_destroy(g_ctx);
   return test_exit_code("test_dyn_model");
