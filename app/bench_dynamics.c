@@ -1,11 +1,16 @@
 /* mbold bench dynamics: the learned dynamics' batched rollout (200 candidates x 13 steps from one
  * context, final frames decoded), the line `mbold bench plan` shows for learned dynamics; and
- * app_bench_dynamics_rollout, which bench_plan.c calls for that line. */
+ * app_bench_dynamics_rollout, which bench_plan.c calls for that line.
+ * mbold bench train-dynamics: milliseconds per training step of the video model (synthetic
+ * episodes: the cost does not depend on the pixels). */
 #include "app_bench_dynamics.h"
 
 #include "app_cli.h"
 
 #include "dyn_plan.h"
+#include "dyn_train.h"
+#include "mb_clock.h"
+#include "mb_philox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,5 +108,118 @@ int app_bench_dynamics(int argc, char **argv) {
 done:
   g_free(backend);
   g_free(run);
+  return rc;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int app_bench_train_dynamics(int argc, char **argv);
+
+int app_bench_train_dynamics(int argc, char **argv) {
+  const char *cmd = "bench train-dynamics";
+  gchar *backend = NULL;
+  gboolean json = FALSE;
+  gint batch = 16, steps = 8, threads = 0, latent = 0;
+  gdouble blur = -1;
+  GOptionEntry entries[] = {
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (default: auto)", "B"},
+      {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "windows per step (default 16)", "N"},
+      {"steps", 0, 0, G_OPTION_ARG_INT, &steps, "timed steps (default 8)", "N"},
+      {"latent", 0, 0, G_OPTION_ARG_INT, &latent, "latent channels (default: the model's)", "L"},
+      {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur, "blurred-warp sigma (default: the model's)", "S"},
+      {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (default: all cores)",
+       "K"},
+      {"json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON instead of a table", NULL},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  int rc = app_parse_options(cmd, "",
+                             "Times training steps of the video model (13 predicted frames per "
+                             "window) on synthetic episodes.",
+                             entries, &argc, &argv);
+  if (rc >= 0) goto done;
+  rc = APP_EXIT_BAD_INPUT;
+  cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);
+  if (backend && !cmp_parse_backend(backend, &choice)) {
+    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend);
+    goto done;
+  }
+  dyn_train_params p = dyn_train_defaults();
+  p.batch = batch;
+  if (latent > 0) p.model.latent = latent;
+  if (blur >= 0) p.model.blur_sigma = (float)blur;
+  char err[1024], why[512];
+  if (steps < 1 || threads < 0 || !dyn_train_params_check(&p, err, sizeof err)) {
+    app_bad_input(cmd, "%s", steps < 1 || threads < 0 ? "--steps must be positive" : err);
+    goto done;
+  }
+  /* 64 synthetic episodes of 31 frames. */
+  enum { EPS = 64, FRAMES = 31 };
+  uint8_t *img = malloc((size_t)EPS * FRAMES * DYN_FRAME_BYTES);
+  float *act = malloc((size_t)EPS * (FRAMES - 1) * DYN_ACTION_DIM * sizeof *act);
+  double *ms = malloc((size_t)steps * sizeof *ms);
+  if (!img || !act || !ms) {
+    rc = app_failure(cmd, "out of memory");
+    free(img), free(act), free(ms);
+    goto done;
+  }
+  for (size_t i = 0; i < (size_t)EPS * FRAMES * DYN_FRAME_BYTES; i++)
+    img[i] = (uint8_t)mb_philox_u32(5, 0, i);
+  for (size_t i = 0; i < (size_t)EPS * (FRAMES - 1) * DYN_ACTION_DIM; i++)
+    act[i] = 2 * mb_philox_uniform(5, 1, i) - 1;
+  dyn_episodes ep = {EPS, FRAMES, img, act};
+  cmp_options opt = cmp_options_default();
+  opt.threads = threads;
+  cmp_ctx *ctx = cmp_create(choice, &opt, why, sizeof why, err, sizeof err);
+  dyn_trainer *t = ctx ? dyn_trainer_create(ctx, &p, &ep, NULL, err, sizeof err) : NULL;
+  bool ok = t != NULL;
+  float loss = 0;
+  for (int s = 0; ok && s <= steps; s++) { /* step 1 warms up */
+    double t0 = mb_now();
+    ok = dyn_trainer_step(t, s + 1, &loss, err, sizeof err);
+    cmp_sync(ctx);
+    if (s > 0) ms[s - 1] = (mb_now() - t0) * 1e3;
+  }
+  if (!ok) {
+    rc = app_failure(cmd, "%s", err);
+  } else {
+    qsort(ms, (size_t)steps, sizeof *ms, by_value);
+    dyn_flops f = dyn_model_flops(&p.model);
+    /* Forward over the window, backward about twice that. */
+    double gflop = 3.0 * batch * (f.encode + p.horizon * (f.step + f.decode)) * 1e-9;
+    if (json) {
+      mb_jw w;
+      mb_jw_init(&w, true);
+      mb_jw_begin_object(&w);
+      mb_jw_kv_string(&w, "name", "train dynamics step");
+      mb_jw_kv_string(&w, "backend", cmp_backend_name(ctx));
+      mb_jw_kv_string(&w, "device", cmp_device_name(ctx));
+      mb_jw_kv_int(&w, "batch", batch);
+      mb_jw_kv_int(&w, "horizon", p.horizon);
+      mb_jw_kv_int(&w, "latent", p.model.latent);
+      mb_jw_kv_double(&w, "blur_sigma", p.model.blur_sigma);
+      mb_jw_kv_int(&w, "steps", steps);
+      mb_jw_kv_double(&w, "ms_best", ms[0]);
+      mb_jw_kv_double(&w, "ms_median", ms[steps / 2]);
+      mb_jw_kv_double(&w, "gflop_per_step", gflop);
+      mb_jw_end_object(&w);
+      char *text = mb_jw_take(&w);
+      printf("%s\n", text ? text : "");
+      free(text);
+    } else {
+      printf("backend %s: %s\n", cmp_backend_name(ctx), why);
+      printf("  %-30s batch %d x %d frames, latent %d, blur %g: %9.1f ms (median %.1f) "
+             "%6.1f GFLOP/s, %.1f windows/s\n",
+             "train dynamics step", batch, p.horizon, p.model.latent, p.model.blur_sigma, ms[0],
+             ms[steps / 2], gflop / (ms[0] * 1e-3), batch / (ms[steps / 2] * 1e-3));
+    }
+    rc = APP_EXIT_OK;
+  }
+  dyn_trainer_destroy(t);
+  if (ctx) cmp_destroy(ctx);
+  free(img), free(act), free(ms);
+done:
+  g_free(backend);
   return rc;
 }

@@ -279,8 +279,10 @@ bool dyn_read_meta(const st_file *f, dyn_config *c, char *err, size_t err_sz) {
   if (!meta_number(f, "dyn_context", &k, err, err_sz) ||
       !meta_number(f, "dyn_latent", &l, err, err_sz) ||
       !meta_number(f, "dyn_flow_scale", &fs, err, err_sz) ||
-      !meta_number(f, "dyn_mask_bias", &mb, err, err_sz) ||
-      !meta_number(f, "dyn_blur_sigma", &bs, err, err_sz))
+      !meta_number(f, "dyn_mask_bias", &mb, err, err_sz))
+    return false;
+  /* Checkpoints from before the blurred warp existed have no blur. */
+  if (st_metadata(f, "dyn_blur_sigma") && !meta_number(f, "dyn_blur_sigma", &bs, err, err_sz))
     return false;
   dyn_config r = {.context = (int)k,
                   .latent = (int)l,

@@ -26,26 +26,37 @@ dyn_planner *dyn_planner_create(dyn_model *model, int max_samples, int horizon) 
   return p;
 }
 
-dyn_planner *dyn_planner_load(cmp_ctx *ctx, const char *run_dir, int max_samples, int horizon,
-                              char *err, size_t err_sz) {
-  int64_t step = 0;
-  char *ckpt = train_run_latest_checkpoint(run_dir, &step, err, err_sz);
+dyn_model *dyn_model_load_run(cmp_ctx *ctx, const char *run_dir, int64_t *step, char *checkpoint,
+                              size_t checkpoint_sz, char *err, size_t err_sz) {
+  int64_t s = 0;
+  char *ckpt = train_run_latest_checkpoint(run_dir, &s, err, err_sz);
   if (!ckpt) return NULL;
   st_file *f = st_open(ckpt, err, err_sz);
-  dyn_planner *p = NULL;
   dyn_config cfg;
   dyn_model *m = NULL;
   if (f && dyn_read_meta(f, &cfg, err, err_sz) &&
       (m = dyn_model_create(ctx, &cfg, 0, false, err, err_sz)) &&
-      dyn_model_read(m, f, "", err, err_sz)) {
-    p = dyn_planner_create(m, max_samples, horizon);
-    p->owns_model = true;
-    p->step = step;
-    snprintf(p->checkpoint, sizeof p->checkpoint, "%s", ckpt);
-  } else
+      !dyn_model_read(m, f, "", err, err_sz)) {
     dyn_model_destroy(m);
+    m = NULL;
+  }
+  if (m && step) *step = s;
+  if (m && checkpoint) snprintf(checkpoint, checkpoint_sz, "%s", ckpt);
   st_close(f);
   free(ckpt);
+  return m;
+}
+
+dyn_planner *dyn_planner_load(cmp_ctx *ctx, const char *run_dir, int max_samples, int horizon,
+                              char *err, size_t err_sz) {
+  int64_t step;
+  char ckpt[512];
+  dyn_model *m = dyn_model_load_run(ctx, run_dir, &step, ckpt, sizeof ckpt, err, err_sz);
+  if (!m) return NULL;
+  dyn_planner *p = dyn_planner_create(m, max_samples, horizon);
+  p->owns_model = true;
+  p->step = step;
+  snprintf(p->checkpoint, sizeof p->checkpoint, "%s", ckpt);
   return p;
 }
 

@@ -25,6 +25,13 @@ typedef struct dyn_planner {
   int64_t step;         /* its training step */
 } dyn_planner;
 
+/* The model of a training run folder's latest checkpoint, without gradients, on ctx (caller
+ * destroys it). step and checkpoint (may be NULL) receive its training step and path. NULL with err
+ * naming the folder or file and what is wrong (no run, no checkpoint yet, not a dynamics run, a
+ * damaged checkpoint). */
+dyn_model *dyn_model_load_run(cmp_ctx *ctx, const char *run_dir, int64_t *step, char *checkpoint,
+                              size_t checkpoint_sz, char *err, size_t err_sz);
+
 /* A planner over a model the caller keeps (not owned; must outlive the planner). */
 dyn_planner *dyn_planner_create(dyn_model *model, int max_samples, int horizon);
 /* Loads the latest checkpoint of a training run folder (`mbold train dynamics --out RUN`) onto
