@@ -161,6 +161,13 @@ int app_cmd_eval_dynamics(int argc, char **argv) {
     goto done;
   }
   char err[1024], why[512];
+  /* An unwritable --json is bad input before any work. */
+  mb_atomic_file probe;
+  if (!mb_atomic_open(&probe, json, err, sizeof err)) {
+    app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  mb_atomic_abort(&probe);
   cmp_options opt = cmp_options_default();
   opt.threads = threads;
   cmp_ctx *ctx = cmp_create(choice, &opt, why, sizeof why, err, sizeof err);
@@ -190,8 +197,9 @@ int app_cmd_eval_dynamics(int argc, char **argv) {
     goto out;
   }
   int64_t nwin = dyn_eval_window_count(&val.ep, K, horizon, stride, 0);
-  fprintf(stderr, "mbold %s: %s (step %lld) on %lld val windows of %s; %s\n", cmd, ckpt,
-          (long long)step, (long long)nwin, data, why);
+  printf("%s (step %lld) on %lld val windows of %s; %s\n", ckpt, (long long)step, (long long)nwin,
+         data, why);
+  fflush(stdout);
   e = dyn_eval_create(horizon);
   app_progress prog;
   app_progress_init(&prog, "eval-dynamics", "windows");

@@ -70,9 +70,21 @@ int app_train_dynamics(int argc, char **argv) {
   }
   char err[1024];
   /* A resumed run keeps its settings; options given now must agree with them. */
-  dyn_train_params p = dyn_train_defaults();
+  dyn_train_params p = dyn_train_defaults(), orig;
   if (resume && !dyn_train_params_from_run(out, &p, err, sizeof err)) {
     app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  orig = p;
+  /* Refuse an existing run before reading gigabytes of images. */
+  char *state = g_build_filename(out, "config.json", NULL);
+  bool exists = g_file_test(state, G_FILE_TEST_EXISTS);
+  g_free(state);
+  if (!resume && exists) {
+    app_bad_input(cmd,
+                  "%s: already holds a training run (use --resume to continue it, or another "
+                  "--out)",
+                  out);
     goto done;
   }
   if (steps != UNSET) p.steps = steps;
@@ -93,6 +105,14 @@ int app_train_dynamics(int argc, char **argv) {
   if (eval_every != UNSET) p.eval_every = eval_every;
   if (!dyn_train_params_check(&p, err, sizeof err)) {
     app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  char what[64];
+  if (resume && !dyn_train_params_same(&p, &orig, what, sizeof what)) {
+    app_bad_input(cmd,
+                  "%s: the run was started with another '%s' (see its config.json); resume with "
+                  "its settings",
+                  out, what);
     goto done;
   }
 
@@ -124,8 +144,9 @@ int app_train_dynamics(int argc, char **argv) {
     app_dyn_split_free(&train), app_dyn_split_free(&val);
     goto done;
   }
-  fprintf(stderr, "mbold %s: %lld train episodes, %lld val; %s\n", cmd, (long long)train.ep.count,
-          (long long)val.ep.count, why);
+  printf("%s: %lld train episodes, %lld val; %s\n", out, (long long)train.ep.count,
+         (long long)val.ep.count, why);
+  fflush(stdout);
   app_progress prog;
   app_progress_init(&prog, "train dynamics", "steps");
   mb_job_hooks hooks = {

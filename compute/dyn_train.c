@@ -383,6 +383,22 @@ static bool get_num(const mb_json *j, const char *key, double *out, const char *
   return true;
 }
 
+bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b, char *what,
+                           size_t what_sz) {
+  const char *w = a->model.context != b->model.context         ? "context"
+                  : a->model.latent != b->model.latent         ? "latent"
+                  : a->model.flow_scale != b->model.flow_scale ? "flow_scale"
+                  : a->model.mask_bias != b->model.mask_bias   ? "mask_bias"
+                  : a->model.blur_sigma != b->model.blur_sigma ? "blur"
+                  : a->horizon != b->horizon                   ? "horizon"
+                  : a->batch != b->batch                       ? "batch"
+                  : a->lr != b->lr                             ? "lr"
+                  : a->seed != b->seed                         ? "seed"
+                                                               : NULL;
+  if (w && what) snprintf(what, what_sz, "%s", w);
+  return !w;
+}
+
 bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *err, size_t err_sz) {
   mb_json *j = train_run_config(run_dir, err, err_sz);
   if (!j) return false;

@@ -67,6 +67,10 @@ typedef struct dyn_train_params {
 /* The defaults above, 20000 steps, seed 0, log 50, checkpoint 500, eval 500 on 128 windows. */
 dyn_train_params dyn_train_defaults(void);
 bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz);
+/* False with `what` naming the first setting that differs (model, horizon, batch, lr, seed); the
+ * step count and the log/checkpoint/eval intervals may differ. */
+bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b, char *what,
+                           size_t what_sz);
 /* The parameters a run folder was started with (its config.json), for resuming; false + err when
  * the folder holds no dynamics run. */
 bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *err, size_t err_sz);
