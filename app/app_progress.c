@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 void app_progress_init(app_progress *p, const char *label, const char *unit) {
@@ -12,6 +13,25 @@ void app_progress_init(app_progress *p, const char *label, const char *unit) {
   p->t_start = mb_now();
   p->done0 = -1;
   p->tty = isatty(STDERR_FILENO);
+  const char *mode = getenv("MBOLD_PROGRESS");
+  p->json = mode && !strcmp(mode, "json");
+}
+
+static void json_escape(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; s && *s; s++) {
+    if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
+    else if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", *s);
+    else fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+void app_progress_log_cb(void *user, const char *json_line) {
+  app_progress *p = user;
+  if (!p->json) return;
+  fprintf(stderr, "{\"log\": %s}\n", json_line);
+  fflush(stderr);
 }
 
 void app_format_duration(double s, char *out, size_t out_sz) {
@@ -32,6 +52,18 @@ void app_progress_cb(void *user, int64_t done, int64_t total, const char *detail
     p->t_start = now;
   }
   bool last = total > 0 && done >= total;
+  if (p->json) {
+    if (!last && now - p->t_last < 0.25) return;
+    p->t_last = now;
+    fprintf(stderr, "{\"progress\": {\"done\": %lld, \"total\": %lld, \"unit\": ", (long long)done,
+            (long long)total);
+    json_escape(stderr, p->unit);
+    fprintf(stderr, ", \"detail\": ");
+    json_escape(stderr, detail ? detail : "");
+    fprintf(stderr, "}}\n");
+    fflush(stderr);
+    return;
+  }
   double min_gap = p->tty ? 0.1 : 5.0;
   if (!last && p->printed && now - p->t_last < min_gap) return;
   if (!last && !p->printed && !p->tty && now - p->t_start < min_gap && done > p->done0) return;

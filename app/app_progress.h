@@ -16,6 +16,7 @@ typedef struct app_progress {
   double t_last;     /* when last printed */
   int64_t done0;     /* units already done at start (resume): excluded from the rate */
   bool tty;          /* stderr is a terminal */
+  bool json;         /* MBOLD_PROGRESS=json: one JSON object per line for a supervising program */
   bool printed;      /* a bar is on screen (needs a newline at the end) */
 } app_progress;
 
@@ -23,6 +24,9 @@ void app_progress_init(app_progress *p, const char *label, const char *unit);
 /* The mb_job_hooks.progress callback; user is an app_progress*. Thread-safe enough for one worker.
  */
 void app_progress_cb(void *user, int64_t done, int64_t total, const char *detail);
+/* The mb_job_hooks.log callback: in JSON mode, forwards the trainer's log line as
+ * {"log": {...}} on stderr (the workbench draws loss curves from it); otherwise silent. */
+void app_progress_log_cb(void *user, const char *json_line);
 /* Ends the bar with a newline. */
 void app_progress_finish(app_progress *p);
 /* Formats seconds as "1h02m", "3m05s" or "12.3s". */

@@ -71,8 +71,7 @@ static void unsupported(const cmp_ctx *ctx, const char *fn) {
   cmp_die("cmp_%s: not supported by the %s backend", fn, ctx->backend);
 }
 
-/* ---- contexts and backend choice ---------------------------------------------------------------
- */
+/* ---- contexts and backend choice ------------------------------------------------------------- */
 
 cmp_options cmp_options_default(void) {
   cmp_options o = {.validation = false, .device_index = -1, .threads = 0};
@@ -199,8 +198,7 @@ int cmp_list_devices(cmp_device_info *out, int max, char *err, size_t err_sz) {
   return n > max ? max : n;
 }
 
-/* ---- views ------------------------------------------------------------------------------------
- */
+/* ---- views ----------------------------------------------------------------------------------- */
 
 cmp_tensor cmp_reshape(cmp_tensor t, int n, int c, int h, int w) {
   cmp_tensor r = {t.buf, t.off, n, c, h, w};
@@ -218,8 +216,7 @@ cmp_tensor cmp_rows(cmp_tensor t, int n0, int count) {
   return r;
 }
 
-/* ---- arenas -----------------------------------------------------------------------------------
- */
+/* ---- arenas ---------------------------------------------------------------------------------- */
 
 typedef struct arena_block {
   cmp_buffer *buf; /* backend storage of cap floats */
@@ -331,8 +328,7 @@ size_t cmp_arena_bytes(const cmp_arena *a) {
   return s * sizeof(float);
 }
 
-/* ---- transfers --------------------------------------------------------------------------------
- */
+/* ---- transfers ------------------------------------------------------------------------------- */
 
 void cmp_upload(cmp_ctx *ctx, const cmp_tensor *dst, const float *src) {
   chk(ctx, "cmp_upload", "dst", dst);
@@ -355,8 +351,7 @@ void cmp_download(cmp_ctx *ctx, const cmp_tensor *src, float *dst) {
   OPFN(ctx, download)(ctx, src, dst);
 }
 
-/* ---- elementwise and data movement ------------------------------------------------------------
- */
+/* ---- elementwise and data movement ----------------------------------------------------------- */
 
 void cmp_fill(cmp_ctx *ctx, const cmp_tensor *t, float value) {
   chk(ctx, "cmp_fill", "t", t);
@@ -483,8 +478,7 @@ void cmp_broadcast(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mea
   OPFN(ctx, broadcast)(ctx, x, r, inner, mean, y, beta);
 }
 
-/* ---- dense layers -----------------------------------------------------------------------------
- */
+/* ---- dense layers ---------------------------------------------------------------------------- */
 
 /* Floats spanned by a row-major rows x cols matrix with leading dimension ld. */
 static void chk_matrix(const char *op, const char *name, const cmp_tensor *t, int rows, int cols,
@@ -545,8 +539,7 @@ void cmp_linear_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor 
   OPFN(ctx, linear_bwd_weight)(ctx, dy, x, dw, db, beta);
 }
 
-/* ---- convolutions -----------------------------------------------------------------------------
- */
+/* ---- convolutions ---------------------------------------------------------------------------- */
 
 static void chk_conv_params(const char *op, const cmp_conv_params *p) {
   REQ(p, "%s: params are NULL", op);
@@ -638,8 +631,7 @@ void cmp_convt2d_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor
   OPFN(ctx, convt2d_bwd_weight)(ctx, dy, x, dw, db, p, beta);
 }
 
-/* ---- batch normalisation ----------------------------------------------------------------------
- */
+/* ---- batch normalisation --------------------------------------------------------------------- */
 
 static void chk_channel_vec(cmp_ctx *ctx, const char *op, const char *name, const cmp_tensor *t,
                             int c) {
@@ -698,8 +690,7 @@ void cmp_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   OPFN(ctx, bn_bwd)(ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, beta);
 }
 
-/* ---- losses -----------------------------------------------------------------------------------
- */
+/* ---- losses ---------------------------------------------------------------------------------- */
 
 void cmp_mse_fwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, const cmp_tensor *out) {
   chk(ctx, "cmp_mse_fwd", "a", a);
@@ -740,8 +731,7 @@ void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, c
   OPFN(ctx, logsumexp_bwd)(ctx, x, y, dy, dx, beta);
 }
 
-/* ---- image warping ----------------------------------------------------------------------------
- */
+/* ---- image warping --------------------------------------------------------------------------- */
 
 static void chk_warp(cmp_ctx *ctx, const char *op, const cmp_tensor *img, const cmp_tensor *flow,
                      const cmp_tensor *t, const char *tn) {
@@ -773,8 +763,7 @@ void cmp_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, f
   OPFN(ctx, warp_bwd)(ctx, img, flow, scale, dout, dflow, beta);
 }
 
-/* ---- optimisers and random numbers ------------------------------------------------------------
- */
+/* ---- optimisers and random numbers ----------------------------------------------------------- */
 
 void cmp_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,
                    const cmp_tensor *m, const cmp_tensor *v, float lr, float b1, float b2,

@@ -12,7 +12,20 @@
  *
  * Backward ops take `beta`: the result is written as out = beta * out + grad, so beta = 0
  * overwrites and beta = 1 accumulates (a weight used twice in one graph, e.g. the Q head seen with
- * data and with random actions). */
+ * data and with random actions). With beta = 0 the old contents are never read (NaN in an output
+ * buffer does not leak).
+ *
+ * Aliasing: an output may share storage with an input only where an op says so (act_fwd,
+ * clamp: x == y; binary: y == a); everywhere else outputs and inputs are distinct.
+ *
+ * Numbers every backend must reproduce (tests compare against double-precision references with a
+ * normalised MSE below 1e-6; random numbers must match bit for bit):
+ *   relu'(x) = x > 0 ? 1 : 0, leaky'(x) = x > 0 ? 1 : alpha (the sign of y serves as well);
+ *   min/max pick a on ties (a <= b, a >= b), also in backward;
+ *   batch norm normalises with the biased batch variance, 1/sqrt(var + eps), and updates the
+ *   running variance with the unbiased one (m / (m - 1), m = N*H*W > 1);
+ *   uniform numbers are lo + (hi - lo) * u, u = mb_philox_uniform(seed, stream, index), computed
+ *   as t = hi - lo; lo + t * u without a fused multiply-add (GLSL: `precise`). */
 #ifndef CMP_H
 #define CMP_H
 
@@ -20,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- backends ------------------------------------------------------------------------------- */
+/* ---- backends -------------------------------------------------------------------------------- */
 
 typedef enum cmp_backend_choice {
   CMP_BACKEND_AUTO,   /* a real Vulkan GPU if there is one, else the CPU backend */
@@ -260,8 +273,7 @@ void cmp_logsumexp_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y);
 void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, const cmp_tensor *dy,
                        const cmp_tensor *dx, float beta);
 
-/* ---- image warping (the video model's flow transform) -----------------------------------------
- */
+/* ---- image warping (the video model's flow transform) -------------------------------------- */
 
 /* Backward warping with bilinear interpolation: out[n, c, y, x] = img[n % ni, c] sampled at
  * (x + scale * flow[n, 0, y, x], y + scale * flow[n, 1, y, x]) in pixels, the sample point clamped
@@ -276,10 +288,11 @@ void cmp_warp_fwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, f
 void cmp_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
                   const cmp_tensor *dout, const cmp_tensor *dflow, float beta);
 
-/* ---- optimisers and random numbers ------------------------------------------------------------
- */
+/* ---- optimisers and random numbers ----------------------------------------------------------- */
 
-/* Adam with bias correction, step t >= 1 (PyTorch's formulation, no weight decay):
+/* Adam with bias correction, step t >= 1 (PyTorch's formulation, no weight decay). The CPU backend
+ * computes step = lr / (1 - b1^t) and c2 = sqrt(1 - b2^t) in double on the host, then per element
+ * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g g; p -= step * (m / (sqrt(v) / c2 + eps)), i.e.:
  * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) +
  * eps). */
 void cmp_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,

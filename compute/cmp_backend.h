@@ -31,7 +31,8 @@ struct cmp_buffer {
 };
 
 typedef struct cmp_backend_ops {
-  /* ---- context and memory ---- */
+  /* ---- context and memory ----------------------------------------------------------------------
+   */
   void (*destroy)(cmp_ctx *ctx); /* frees ctx->impl and everything the backend made; not ctx */
   /* Returns a new zero-filled buffer, or NULL with err filled (out of memory). */
   cmp_buffer *(*buffer_alloc)(cmp_ctx *ctx, cmp_arena_kind kind, size_t floats, char *err,
@@ -40,13 +41,15 @@ typedef struct cmp_backend_ops {
   void (*sync)(cmp_ctx *ctx);
   int (*validation_message_count)(const cmp_ctx *ctx); /* may be NULL: 0 */
 
-  /* ---- transfers ---- */
+  /* ---- transfers -------------------------------------------------------------------------------
+   */
   void (*upload)(cmp_ctx *ctx, const cmp_tensor *dst, const float *src);
   void (*upload_u8_hwc)(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const uint8_t *src,
                         float scale, float bias);
   void (*download)(cmp_ctx *ctx, const cmp_tensor *src, float *dst);
 
-  /* ---- elementwise and data movement ---- */
+  /* ---- elementwise and data movement -----------------------------------------------------------
+   */
   void (*fill)(cmp_ctx *ctx, const cmp_tensor *t, float value);
   void (*axpby)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, float alpha, float beta);
   void (*clamp)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, float lo, float hi);
@@ -64,7 +67,8 @@ typedef struct cmp_backend_ops {
   void (*broadcast)(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mean,
                     const cmp_tensor *y, float beta);
 
-  /* ---- dense ---- */
+  /* ---- dense -----------------------------------------------------------------------------------
+   */
   void (*gemm)(cmp_ctx *ctx, bool trans_a, bool trans_b, int m, int n, int k, float alpha,
                const cmp_tensor *a, int lda, const cmp_tensor *b, int ldb, float beta,
                const cmp_tensor *c, int ldc);
@@ -75,7 +79,8 @@ typedef struct cmp_backend_ops {
   void (*linear_bwd_weight)(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,
                             const cmp_tensor *dw, const cmp_tensor *db, float beta);
 
-  /* ---- convolutions ---- */
+  /* ---- convolutions ----------------------------------------------------------------------------
+   */
   void (*conv2d_fwd)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
                      const cmp_tensor *y, const cmp_conv_params *p);
   void (*conv2d_bwd_data)(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
@@ -91,7 +96,8 @@ typedef struct cmp_backend_ops {
                              const cmp_tensor *dw, const cmp_tensor *db, const cmp_conv_params *p,
                              float beta);
 
-  /* ---- batch normalisation ---- */
+  /* ---- batch normalisation ---------------------------------------------------------------------
+   */
   void (*bn_fwd_train)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
                        const cmp_tensor *beta_, const cmp_tensor *run_mean,
                        const cmp_tensor *run_var, float momentum, float eps, const cmp_tensor *y,
@@ -103,7 +109,8 @@ typedef struct cmp_backend_ops {
                  const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
                  const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta);
 
-  /* ---- losses ---- */
+  /* ---- losses ----------------------------------------------------------------------------------
+   */
   void (*mse_fwd)(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, const cmp_tensor *out);
   void (*mse_bwd)(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, float scale,
                   const cmp_tensor *da, float beta);
@@ -117,7 +124,8 @@ typedef struct cmp_backend_ops {
   void (*warp_bwd)(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
                    const cmp_tensor *dout, const cmp_tensor *dflow, float beta);
 
-  /* ---- optimisers and random numbers ---- */
+  /* ---- optimisers and random numbers -----------------------------------------------------------
+   */
   void (*adam_step)(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,
                     const cmp_tensor *m, const cmp_tensor *v, float lr, float b1, float b2,
                     float eps, int64_t t);

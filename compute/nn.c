@@ -13,8 +13,7 @@
     if (!(cond)) cmp_die(__VA_ARGS__);                                                             \
   } while (0)
 
-/* ---- building ---------------------------------------------------------------------------------
- */
+/* ---- building -------------------------------------------------------------------------------- */
 
 nn_model *nn_model_create(cmp_ctx *ctx, const char *prefix, int in_c, int in_h, int in_w) {
   REQ(in_c > 0 && in_h > 0 && in_w > 0, "nn_model_create: input [%d, %d, %d]", in_c, in_h, in_w);
@@ -258,8 +257,7 @@ const nn_named *nn_model_find(const nn_model *m, const char *name) {
   return NULL;
 }
 
-/* ---- activations ------------------------------------------------------------------------------
- */
+/* ---- activations ----------------------------------------------------------------------------- */
 
 nn_data *nn_data_create(const nn_model *m, int max_batch, int max_in_batch) {
   REQ(m->finished, "nn_data_create: model %s is not finished", m->prefix);
@@ -283,7 +281,7 @@ nn_data *nn_data_create(const nn_model *m, int max_batch, int max_in_batch) {
       d->dgamma[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
       d->dbeta[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
     }
-    if (l->kind == NN_LINEAR_CAT && max_in_batch < max_batch) {
+    if (l->kind == NN_LINEAR_CAT) { /* the x part of the first layer, before any repeat */
       d->cat_tmp = cmp_arena_tensor(d->arena, max_in_batch, l->out_c, 1, 1);
       d->cat_dtmp = cmp_arena_tensor(d->arena, max_in_batch, l->out_c, 1, 1);
     }
@@ -297,8 +295,7 @@ void nn_data_destroy(nn_data *d) {
   free(d);
 }
 
-/* ---- forward ----------------------------------------------------------------------------------
- */
+/* ---- forward --------------------------------------------------------------------------------- */
 
 static cmp_tensor rows_of(const cmp_tensor *t, int n) {
   return cmp_rows(*t, 0, n);
@@ -403,8 +400,7 @@ const cmp_tensor *nn_output(const nn_data *d) {
   return &d->y;
 }
 
-/* ---- backward ---------------------------------------------------------------------------------
- */
+/* ---- backward -------------------------------------------------------------------------------- */
 
 static void linear_cat_bwd(nn_data *d, const nn_layer *l, const cmp_tensor *gy, bool param_grads,
                            const cmp_tensor *dx, float dx_beta, const cmp_tensor *dextra,
@@ -498,8 +494,7 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
   }
 }
 
-/* ---- parameter sets ----------------------------------------------------------------------------
- */
+/* ---- parameter sets -------------------------------------------------------------------------- */
 
 void nn_zero_grad(nn_model *m) {
   REQ(m->with_grads, "nn_zero_grad: %s has no gradients", m->prefix);

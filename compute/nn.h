@@ -76,11 +76,11 @@ typedef struct nn_model {
   cmp_tensor buffers;               /* running statistics, flat [1, Q] (buf NULL if none) */
 } nn_model;
 
-/* ---- building ---------------------------------------------------------------------------------
- */
+/* ---- building -------------------------------------------------------------------------------- */
 
 /* A model for per-sample inputs [in_c, in_h, in_w] (features: in_c, 1, 1). Add layers, then
- * nn_model_finish. The model does not own ctx. */
+ * nn_model_finish. The caller owns the model (nn_model_destroy, NULL is fine); the model does not
+ * own ctx, which must outlive it. prefix may be NULL or "" (names then start with the index). */
 nn_model *nn_model_create(cmp_ctx *ctx, const char *prefix, int in_c, int in_h, int in_w);
 /* Layers; each returns the layer index. Misuse (shape errors, too many layers) aborts. */
 int nn_add_conv(nn_model *m, int out_c, int k, int stride, int pad);
@@ -112,7 +112,7 @@ size_t nn_model_param_count(const nn_model *m);
 /* The named tensor, or NULL. */
 const nn_named *nn_model_find(const nn_model *m, const char *name);
 
-/* ---- running -------------------------------------------------------------------------------- */
+/* ---- running --------------------------------------------------------------------------------- */
 
 typedef struct nn_data {
   const nn_model *model;            /* the model it runs (not owned) */
@@ -137,7 +137,9 @@ typedef struct nn_data {
 } nn_data;
 
 /* Activations for up to max_batch output rows; max_in_batch bounds the rows of x (equal to
- * max_batch unless the first layer is NN_LINEAR_CAT used with repeat > 1). */
+ * max_batch unless the first layer is NN_LINEAR_CAT used with repeat > 1). The caller owns the
+ * result (nn_data_destroy, NULL is fine); the model must outlive it. All memory is allocated here:
+ * forward and backward allocate nothing. */
 nn_data *nn_data_create(const nn_model *m, int max_batch, int max_in_batch);
 void nn_data_destroy(nn_data *d);
 
@@ -163,7 +165,7 @@ const cmp_tensor *nn_output(const nn_data *d);
 void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_tensor *dx,
                  float dx_beta, const cmp_tensor *dextra, float dextra_beta);
 
-/* ---- parameter sets ------------------------------------------------------------------------- */
+/* ---- parameter sets -------------------------------------------------------------------------- */
 
 void nn_zero_grad(nn_model *m);
 /* dst = src: parameters, running statistics and batch counters (same architecture). */
@@ -181,6 +183,7 @@ typedef struct nn_adam {
   float lr, b1, b2, eps; /* hyperparameters */
   cmp_arena *arena;      /* (owned) */
 } nn_adam;
+/* The caller owns the optimiser (nn_adam_destroy, NULL is fine); moments start at zero, t at 0. */
 nn_adam *nn_adam_create(const nn_model *model, float lr, float b1, float b2, float eps);
 void nn_adam_destroy(nn_adam *a);
 /* One step from the model's grads. */

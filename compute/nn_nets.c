@@ -141,15 +141,14 @@ bool nn_net_load(nn_net *net, const char *path, char *err, size_t err_sz) {
   const char *kind = st_metadata(f, "mbold_net");
   bool ok = true;
   if (kind && strcmp(kind, nn_net_kind_name(net->kind)))
-    ok = mb_fail(err, err_sz, "%s: holds a %s network, expected %s", path, kind,
+    ok = mb_fail(err, err_sz, "%s: holds network kind '%s', expected '%s'", path, kind,
                  nn_net_kind_name(net->kind));
   if (ok) ok = nn_net_read(net, f, "", err, err_sz);
   st_close(f);
   return ok;
 }
 
-/* ---- running ----------------------------------------------------------------------------------
- */
+/* ---- running --------------------------------------------------------------------------------- */
 
 nn_net_data *nn_net_data_create(const nn_net *net, int max_batch) {
   nn_net_data *d = calloc(1, sizeof *d);

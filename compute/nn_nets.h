@@ -44,7 +44,8 @@ typedef struct nn_net {
 const char *nn_net_kind_name(nn_net_kind kind); /* "q", "actor", "regression" */
 
 /* The networks with PyTorch's default initialisation from seed (encoder and head draw from
- * different streams). with_grads: allocate gradients (training). */
+ * different streams). with_grads: allocate gradients (training). The caller owns the results
+ * (nn_model_destroy / nn_net_destroy); ctx must outlive them. */
 nn_model *nn_encoder_create(cmp_ctx *ctx, uint64_t seed, bool with_grads);
 nn_model *nn_q_head_create(cmp_ctx *ctx, uint64_t seed, bool with_grads);
 nn_model *nn_actor_head_create(cmp_ctx *ctx, uint64_t seed, bool with_grads);
@@ -66,7 +67,7 @@ bool nn_net_read(nn_net *net, const st_file *f, const char *prefix, char *err, s
 bool nn_net_save(const nn_net *net, const char *path, char *err, size_t err_sz);
 bool nn_net_load(nn_net *net, const char *path, char *err, size_t err_sz);
 
-/* ---- running a whole network on image pairs ------------------------------------------------- */
+/* ---- running a whole network on image pairs -------------------------------------------------- */
 
 typedef struct nn_net_data {
   const nn_net *net; /* (not owned) */
@@ -78,6 +79,7 @@ typedef struct nn_net_data {
   uint8_t *goal_rep; /* host: a goal image repeated max_batch times (owned) */
 } nn_net_data;
 
+/* Activations for max_batch image pairs (caller owns; nn_net_data_destroy, NULL is fine). */
 nn_net_data *nn_net_data_create(const nn_net *net, int max_batch);
 void nn_net_data_destroy(nn_net_data *d);
 

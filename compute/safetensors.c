@@ -76,7 +76,7 @@ static void add_item(st_writer *w, const char *name, const char *dtype, int ndim
   it->name = strdup(name);
   it->dtype = dtype;
   it->ndim = ndim;
-  memcpy(it->shape, shape, (size_t)ndim * sizeof *shape);
+  if (ndim) memcpy(it->shape, shape, (size_t)ndim * sizeof *shape);
   it->nbytes = numel_of(ndim, shape) * elem;
   it->data = malloc(it->nbytes ? it->nbytes : 1);
   if (!it->name || !it->data) cmp_die("st_add: out of memory");
@@ -154,8 +154,7 @@ bool st_writer_save(const st_writer *w, const char *path, char *err, size_t err_
   return mb_atomic_commit(&f, err, err_sz);
 }
 
-/* ---- reading ----------------------------------------------------------------------------------
- */
+/* ---- reading --------------------------------------------------------------------------------- */
 
 static int dtype_size(const char *d) {
   static const struct {

@@ -11,11 +11,11 @@
 
 #define ST_MAX_DIMS 8
 
-/* ---- writing ----------------------------------------------------------------------------------
- */
+/* ---- writing --------------------------------------------------------------------------------- */
 
 typedef struct st_writer st_writer;
 
+/* An empty file in memory (caller owns; st_writer_destroy). */
 st_writer *st_writer_create(void);
 void st_writer_destroy(st_writer *w); /* NULL is fine */
 /* Adds a tensor; the data (numel elements, numel = product of shape, 1 for ndim 0) is copied.
@@ -28,8 +28,7 @@ void st_add_metadata(st_writer *w, const char *key, const char *value);
 /* Writes the file atomically (never half-written). */
 bool st_writer_save(const st_writer *w, const char *path, char *err, size_t err_sz);
 
-/* ---- reading ----------------------------------------------------------------------------------
- */
+/* ---- reading --------------------------------------------------------------------------------- */
 
 typedef struct st_tensor {
   char *name;                 /* key (owned by the file) */

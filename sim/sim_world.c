@@ -552,3 +552,10 @@ int sim_world_warnings(const sim_world *w) {
   for (int i = 0; i < mjNWARNING; i++) n += w->d->warning[i].number;
   return n;
 }
+
+const char *sim_mujoco_version(void) {
+  static char v[32];
+  int n = mj_version(); /* e.g. 222 */
+  snprintf(v, sizeof v, "%d.%d.%d", n / 100, n / 10 % 10, n % 10);
+  return v;
+}

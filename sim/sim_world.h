@@ -112,6 +112,9 @@ bool sim_world_place_object(sim_world *w, int k, double x, double y, char *err, 
 double sim_goal_distance(sim_task task, const sim_positions *cur, const sim_positions *goal,
                          int target, bool *success);
 
+/* MuJoCo's version as "2.2.2" (static storage): for `mbold info`. */
+const char *sim_mujoco_version(void);
+
 /* Number of MuJoCo warnings (instabilities) this world has seen; they are counted, never printed.
  */
 int sim_world_warnings(const sim_world *w);

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 tools/deps.sh
 . tools/env.sh
 tools/build.sh
-xvfb-run -a -s "-screen 0 1600x1000x24" meson test -C build --print-errorlogs "$@"
+# GUI tests start their own virtual X server (xvfb-run) from meson.
+meson test -C build --print-errorlogs "$@"

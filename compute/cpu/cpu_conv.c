@@ -174,84 +174,189 @@ static inline const float *tap_row(const conv_geom *g, const phase_geom *pg, con
          pg->q[kx];
 }
 
+/* Offsets in the phase planes of each tap's row for output row 0, column 0 (the tap order of the
+ * weight's k index): the inner loops then need one add per tap. */
+static void tap_offsets(const conv_geom *g, const phase_geom *pg, int *toff) {
+  for (int c = 0, t = 0; c < g->c; c++)
+    for (int ky = 0; ky < g->kh; ky++)
+      for (int kx = 0; kx < g->kw; kx++, t++)
+        toff[t] =
+            (int)((((size_t)c * g->sw + pg->r[kx]) * pg->rows + ky) * pg->cols + pg->m + pg->q[kx]);
+}
+
 /* y[o][oy][ox] = b[o] + sum over taps of wt[tap][o] * x(tap, oy, ox) + beta * y, for one sample;
- * wt is the weight transposed to [k][o]. */
+ * wt is the weight transposed to [k][o]. Each step computes two vectors of 8 pixels for 8 output
+ * channels (16 accumulators), so every weight broadcast serves two FMAs: 16 neighbouring pixels of
+ * a row when the row is wide enough, else 8 pixels of two neighbouring rows. */
 CPU_HOT static void direct_fwd_sample(const conv_geom *g, const phase_geom *pg, const float *xd,
-                                      const float *wt, const float *bias, float *y, float beta) {
-  const int wide = g->wo % 16 == 0; /* two vectors of pixels per step: half the weight loads */
-  const size_t plane = (size_t)g->ho * g->wo;
+                                      const int *toff, const float *wt, const float *bias, float *y,
+                                      float beta) {
+  const size_t plane = (size_t)g->ho * g->wo, rowstep = (size_t)g->sh * pg->cols;
+  const int wide = g->wo % 16 == 0, taps = (int)g->k;
+  const size_t in1 = wide ? 8 : rowstep, out1 = wide ? 8 : (size_t)g->wo;
   for (int ob = 0; ob < g->o; ob += 8)
-    for (int oy = 0; oy < g->ho; oy++)
+    for (int oy = 0; oy < g->ho; oy += wide ? 1 : 2) {
+      const int pair = wide || oy + 1 < g->ho;
       for (int ox = 0; ox < g->wo; ox += wide ? 16 : 8) {
         cpu_v8 a0[8], a1[8];
         for (int o = 0; o < 8; o++) a0[o] = a1[o] = cpu_v8_set1(bias ? bias[ob + o] : 0.0f);
-        const float *w = wt + ob;
+        const float *base = xd + (size_t)oy * rowstep + ox, *w = wt + ob;
         /* Separate loops so that each keeps its accumulators in registers. */
-        if (wide) {
-          for (int c = 0; c < g->c; c++)
-            for (int ky = 0; ky < g->kh; ky++)
-              for (int kx = 0; kx < g->kw; kx++, w += g->o) {
-                const float *src = tap_row(g, pg, xd, c, ky, kx, oy) + ox;
-                cpu_v8 v0 = cpu_v8_load(src), v1 = cpu_v8_load(src + 8);
-                for (int o = 0; o < 8; o++) {
-                  cpu_v8 wv = cpu_v8_set1(w[o]);
-                  a0[o] += v0 * wv;
-                  a1[o] += v1 * wv;
-                }
-              }
-        } else {
-          for (int c = 0; c < g->c; c++)
-            for (int ky = 0; ky < g->kh; ky++)
-              for (int kx = 0; kx < g->kw; kx++, w += g->o) {
-                cpu_v8 v0 = cpu_v8_load(tap_row(g, pg, xd, c, ky, kx, oy) + ox);
-                for (int o = 0; o < 8; o++) a0[o] += v0 * cpu_v8_set1(w[o]);
-              }
-        }
+        if (pair)
+          for (int t = 0; t < taps; t++, w += g->o) {
+            const float *src = base + toff[t];
+            cpu_v8 v0 = cpu_v8_load(src), v1 = cpu_v8_load(src + in1);
+            for (int o = 0; o < 8; o++) {
+              cpu_v8 wv = cpu_v8_set1(w[o]);
+              a0[o] += v0 * wv;
+              a1[o] += v1 * wv;
+            }
+          }
+        else
+          for (int t = 0; t < taps; t++, w += g->o) {
+            cpu_v8 v0 = cpu_v8_load(base + toff[t]);
+            for (int o = 0; o < 8; o++) a0[o] += v0 * cpu_v8_set1(w[o]);
+          }
         for (int o = 0; o < 8; o++) {
           float *dst = y + (size_t)(ob + o) * plane + (size_t)oy * g->wo + ox;
           if (beta != 0.0f) {
             a0[o] += cpu_v8_set1(beta) * cpu_v8_load(dst);
-            if (wide) a1[o] += cpu_v8_set1(beta) * cpu_v8_load(dst + 8);
+            if (pair) a1[o] += cpu_v8_set1(beta) * cpu_v8_load(dst + out1);
           }
           cpu_v8_store(dst, a0[o]);
-          if (wide) cpu_v8_store(dst + 8, a1[o]);
+          if (pair) cpu_v8_store(dst + out1, a1[o]);
         }
       }
+    }
 }
 
 static inline float hsum8(cpu_v8 v) {
   return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
-/* dw[o][tap] += sum over pixels of dy[o][pixel] * x(tap, pixel), for one sample. */
+/* dwl[o][tap][lane] += sum over pixels in that lane of dy[o][pixel] * x(tap, pixel), for one
+ * sample: the 8 lanes are summed once per task (lanes_to_dw), not once per sample, which matters
+ * for small feature maps. */
 CPU_HOT static void direct_bwd_weight_sample(const conv_geom *g, const phase_geom *pg,
-                                             const float *xd, const float *dy, float *dw) {
-  const size_t plane = (size_t)g->ho * g->wo;
+                                             const float *xd, const int *toff, const float *dy,
+                                             float *dwl) {
+  const size_t plane = (size_t)g->ho * g->wo, rowstep = (size_t)g->sh * pg->cols;
   const int taps = (int)g->k;
-  for (int ob = 0; ob < g->o; ob += 8)
-    for (int t = 0; t < taps; t += 2) {
-      const int two = t + 1 < taps;
-      int c0 = t / (g->kh * g->kw), ky0 = t / g->kw % g->kh, kx0 = t % g->kw;
-      int t1 = two ? t + 1 : t;
-      int c1 = t1 / (g->kh * g->kw), ky1 = t1 / g->kw % g->kh, kx1 = t1 % g->kw;
-      cpu_v8 a0[8], a1[8];
-      for (int o = 0; o < 8; o++) a0[o] = a1[o] = cpu_v8_set1(0.0f);
+  /* Blocks of 4 output channels x 4 taps: 16 accumulators, 8 loads per 16 FMAs. */
+  for (int ob = 0; ob < g->o; ob += 4)
+    for (int t = 0; t < taps; t += 4) {
+      const int nt = taps - t < 4 ? taps - t : 4;
+      cpu_v8 a[4][4];
+      for (int o = 0; o < 4; o++)
+        for (int k = 0; k < 4; k++) a[o][k] = cpu_v8_set1(0.0f);
       for (int oy = 0; oy < g->ho; oy++) {
-        const float *s0 = tap_row(g, pg, xd, c0, ky0, kx0, oy);
-        const float *s1 = tap_row(g, pg, xd, c1, ky1, kx1, oy);
+        const float *base = xd + (size_t)oy * rowstep;
+        const float *s0 = base + toff[t], *s1 = base + toff[t + (nt > 1)];
+        const float *s2 = base + toff[t + (nt > 2 ? 2 : 0)],
+                    *s3 = base + toff[t + (nt > 3 ? 3 : 0)];
         const float *gy = dy + (size_t)ob * plane + (size_t)oy * g->wo;
         for (int ox = 0; ox < g->wo; ox += 8) {
-          cpu_v8 x0 = cpu_v8_load(s0 + ox), x1 = cpu_v8_load(s1 + ox);
-          for (int o = 0; o < 8; o++) {
+          cpu_v8 x[4] = {cpu_v8_load(s0 + ox), cpu_v8_load(s1 + ox), cpu_v8_load(s2 + ox),
+                         cpu_v8_load(s3 + ox)};
+          for (int o = 0; o < 4; o++) {
             cpu_v8 gv = cpu_v8_load(gy + (size_t)o * plane + ox);
-            a0[o] += gv * x0;
-            a1[o] += gv * x1;
+            for (int k = 0; k < 4; k++) a[o][k] += gv * x[k];
           }
         }
       }
-      for (int o = 0; o < 8; o++) {
-        dw[(size_t)(ob + o) * g->k + t] += hsum8(a0[o]);
-        if (two) dw[(size_t)(ob + o) * g->k + t + 1] += hsum8(a1[o]);
+      for (int o = 0; o < 4; o++)
+        for (int k = 0; k < nt; k++) {
+          float *l = dwl + ((size_t)(ob + o) * g->k + t + k) * 8;
+          cpu_v8_store(l, cpu_v8_load(l) + a[o][k]);
+        }
+    }
+}
+
+static void lanes_to_dw(const float *dwl, size_t count, float *dw) {
+  for (size_t i = 0; i < count; i++) dw[i] = hsum8(cpu_v8_load(dwl + 8 * i));
+}
+
+/* Data gradient, direct: dx[c][iy][ix] = sum over o and the taps that reach (iy, ix) of
+ * dy[o][oy][ox] w[o][c][ky][kx]. For input column phase r (ix = sw * j + r) the taps reaching it
+ * are the kx with (r + pw - kx) divisible by sw, at ox = j + (r + pw - kx) / sw: a contiguous
+ * 8-float load of a zero-margined copy of dy. 8 input channels accumulate in registers. */
+
+typedef struct bwd_geom {
+  int m;    /* left zero margin of the padded dy rows */
+  int cols; /* padded dy row length */
+} bwd_geom;
+
+static bool direct_bwd_data_ok(const conv_geom *g) {
+  return g->c % 8 == 0 && g->c <= 32 && g->w % (8 * g->sw) == 0 && g->kw <= 16 && g->kh <= 16;
+}
+
+static bwd_geom bwd_geom_of(const conv_geom *g) {
+  int smin = 0, smax = 0;
+  for (int r = 0; r < g->sw; r++)
+    for (int kx = 0; kx < g->kw; kx++) {
+      int d = r + g->pw - kx;
+      if (d % g->sw) continue;
+      int sft = d / g->sw;
+      if (sft < smin) smin = sft;
+      if (sft > smax) smax = sft;
+    }
+  bwd_geom bg;
+  bg.m = -smin;
+  int jend = g->w / g->sw + smax; /* one past the highest ox read */
+  bg.cols = bg.m + (jend > g->wo ? jend : g->wo);
+  return bg;
+}
+
+CPU_HOT static void direct_bwd_data_sample(const conv_geom *g, const bwd_geom *bg, const float *dy,
+                                           float *dyp, const float *wt2, float *rowbuf, float *dx,
+                                           float beta) {
+  const size_t cols = (size_t)bg->cols, plane = (size_t)g->ho * g->wo;
+  /* dy with zero margins. */
+  for (int o = 0; o < g->o; o++)
+    for (int oy = 0; oy < g->ho; oy++) {
+      float *row = dyp + ((size_t)o * g->ho + oy) * cols;
+      for (int i = 0; i < bg->m; i++) row[i] = 0.0f;
+      memcpy(row + bg->m, dy + o * plane + (size_t)oy * g->wo, (size_t)g->wo * sizeof(float));
+      for (size_t i = (size_t)bg->m + g->wo; i < cols; i++) row[i] = 0.0f;
+    }
+  const int nj = g->w / g->sw; /* columns per phase */
+  for (int c0 = 0; c0 < g->c; c0 += 8)
+    for (int iy = 0; iy < g->h; iy++) {
+      for (int r = 0; r < g->sw; r++)
+        for (int j0 = 0; j0 < nj; j0 += 8) {
+          cpu_v8 acc[8];
+          for (int cc = 0; cc < 8; cc++) acc[cc] = cpu_v8_set1(0.0f);
+          for (int ky = 0; ky < g->kh; ky++) {
+            int dyy = iy + g->ph - ky;
+            if (dyy < 0 || dyy % g->sh) continue;
+            int oy = dyy / g->sh;
+            if (oy >= g->ho) continue;
+            for (int kx = 0; kx < g->kw; kx++) {
+              int d = r + g->pw - kx;
+              if (d % g->sw) continue;
+              const float *src = dyp + (size_t)oy * cols + bg->m + j0 + d / g->sw;
+              const float *w = wt2 + ((size_t)ky * g->kw + kx) * g->c + c0;
+              const size_t wstep = (size_t)g->kh * g->kw * g->c;
+              for (int o = 0; o < g->o; o++, src += (size_t)g->ho * cols, w += wstep) {
+                cpu_v8 v = cpu_v8_load(src);
+                for (int cc = 0; cc < 8; cc++) acc[cc] += v * cpu_v8_set1(w[cc]);
+              }
+            }
+          }
+          for (int cc = 0; cc < 8; cc++) {
+            float *rb = rowbuf + (size_t)cc * g->w;
+            if (g->sw == 1)
+              cpu_v8_store(rb + j0, acc[cc]);
+            else
+              for (int t = 0; t < 8; t++) rb[g->sw * (j0 + t) + r] = acc[cc][t];
+          }
+        }
+      for (int cc = 0; cc < 8; cc++) {
+        float *dst = dx + ((size_t)(c0 + cc) * g->h + iy) * g->w, *rb = rowbuf + (size_t)cc * g->w;
+        if (beta == 0.0f)
+          memcpy(dst, rb, (size_t)g->w * sizeof(float));
+        else
+          for (int i = 0; i < g->w; i++) dst[i] = rb[i] + beta * dst[i];
       }
     }
 }
@@ -270,7 +375,10 @@ typedef struct conv_job {
   int parts;       /* weight gradient: tasks over the groups */
   float *partial;  /* weight gradient: [parts, o, k] */
   phase_geom pg;   /* direct path: the phase planes' layout */
-  const float *wt; /* direct forward: the weight transposed to [k, o] */
+  const float *wt; /* direct forward: the weight transposed to [k, o]; backward data: to
+                      [o, kh, kw, c] */
+  const int *toff; /* direct forward: tap offsets in the phase planes */
+  bwd_geom bg;     /* direct backward data: padded dy layout */
 } conv_job;
 
 static void group_of(const conv_geom *g, int grp, int *n0, int *s) {
@@ -306,7 +414,7 @@ static void fwd_direct_task(void *v, int n, int worker) {
   const conv_geom *g = &j->g;
   float *xd = cpu_scratch_get(j->ctx, worker, 0, phase_floats(g, &j->pg));
   phase_split(g, &j->pg, j->x + (size_t)n * g->c * g->h * g->w, xd);
-  direct_fwd_sample(g, &j->pg, xd, j->wt, j->b, j->y + (size_t)n * g->o * g->p, j->beta);
+  direct_fwd_sample(g, &j->pg, xd, j->toff, j->wt, j->b, j->y + (size_t)n * g->o * g->p, j->beta);
 }
 
 static void fwd_task(void *v, int grp, int worker) {
@@ -341,6 +449,15 @@ static void fwd_task(void *v, int grp, int worker) {
     }
 }
 
+static void bwd_data_direct_task(void *v, int n, int worker) {
+  conv_job *j = v;
+  const conv_geom *g = &j->g;
+  float *dyp = cpu_scratch_get(j->ctx, worker, 0, (size_t)g->o * g->ho * j->bg.cols);
+  float *rowbuf = cpu_scratch_get(j->ctx, worker, 1, (size_t)8 * g->w);
+  direct_bwd_data_sample(g, &j->bg, j->dy + (size_t)n * g->o * g->p, dyp, j->wt, rowbuf,
+                         j->y + (size_t)n * g->c * g->h * g->w, j->beta);
+}
+
 static void bwd_data_task(void *v, int grp, int worker) {
   conv_job *j = v;
   const conv_geom *g = &j->g;
@@ -370,15 +487,17 @@ static void bwd_data_task(void *v, int grp, int worker) {
 static void bwd_weight_direct_task(void *v, int part, int worker) {
   conv_job *j = v;
   const conv_geom *g = &j->g;
-  float *dw = j->partial + (size_t)part * g->o * g->k;
-  memset(dw, 0, (size_t)g->o * g->k * sizeof(float));
+  size_t wsz = (size_t)g->o * g->k;
+  float *dwl = cpu_scratch_get(j->ctx, worker, 2, 8 * wsz);
+  memset(dwl, 0, 8 * wsz * sizeof(float));
   size_t nb, ne;
   cpu_split((size_t)g->n, j->parts, part, &nb, &ne);
   float *xd = cpu_scratch_get(j->ctx, worker, 0, phase_floats(g, &j->pg));
   for (size_t n = nb; n < ne; n++) {
     phase_split(g, &j->pg, j->x + n * g->c * g->h * g->w, xd);
-    direct_bwd_weight_sample(g, &j->pg, xd, j->dy + n * g->o * g->p, dw);
+    direct_bwd_weight_sample(g, &j->pg, xd, j->toff, j->dy + n * g->o * g->p, dwl);
   }
+  lanes_to_dw(dwl, wsz, j->partial + (size_t)part * wsz);
 }
 
 static void bwd_weight_task(void *v, int part, int worker) {
@@ -409,6 +528,9 @@ static void conv_fwd_core(cmp_ctx *ctx, const conv_geom *g, const float *x, cons
       for (size_t k = 0; k < g->k; k++) wt[k * g->o + o] = w[o * g->k + k];
     j.wt = wt;
     j.pg = phase_of(g);
+    int *toff = (int *)cpu_shared_get(ctx, 2, g->k);
+    tap_offsets(g, &j.pg, toff);
+    j.toff = toff;
     cpu_parallel(ctx, g->n, fwd_direct_task, &j);
     return;
   }
@@ -418,6 +540,19 @@ static void conv_fwd_core(cmp_ctx *ctx, const conv_geom *g, const float *x, cons
 static void conv_bwd_data_core(cmp_ctx *ctx, const conv_geom *g, const float *dy, const float *w,
                                float *dx, float beta) {
   conv_job j = {.ctx = ctx, .g = *g, .dy = dy, .w = w, .y = dx, .beta = beta};
+  if (direct_bwd_data_ok(g)) {
+    /* w [o, c, kh, kw] -> [o, kh, kw, c]: 8 neighbouring input channels per load. */
+    float *wt2 = cpu_shared_get(ctx, 1, g->k * g->o);
+    for (int o = 0; o < g->o; o++)
+      for (int c = 0; c < g->c; c++)
+        for (int t = 0; t < g->kh * g->kw; t++)
+          wt2[((size_t)o * g->kh * g->kw + t) * g->c + c] =
+              w[((size_t)o * g->c + c) * g->kh * g->kw + t];
+    j.wt = wt2;
+    j.bg = bwd_geom_of(g);
+    cpu_parallel(ctx, g->n, bwd_data_direct_task, &j);
+    return;
+  }
   cpu_parallel(ctx, g->groups, bwd_data_task, &j);
 }
 
@@ -429,7 +564,12 @@ static void conv_bwd_weight_core(cmp_ctx *ctx, const conv_geom *g, const float *
   size_t wsz = (size_t)g->o * g->k;
   conv_job j = {.ctx = ctx, .g = *g, .x = x, .dy = dy, .parts = parts};
   j.partial = cpu_shared_get(ctx, 0, wsz * (size_t)parts);
-  if (direct) j.pg = phase_of(g);
+  if (direct) {
+    j.pg = phase_of(g);
+    int *toff = (int *)cpu_shared_get(ctx, 2, g->k);
+    tap_offsets(g, &j.pg, toff);
+    j.toff = toff;
+  }
   cpu_parallel(ctx, parts, direct ? bwd_weight_direct_task : bwd_weight_task, &j);
   for (size_t i = 0; i < wsz; i++) {
     float acc = j.partial[i];
@@ -452,8 +592,7 @@ static void channel_sum(const float *t, int n, int c, size_t hw, float *db, floa
   }
 }
 
-/* ---- the ops ----------------------------------------------------------------------------------
- */
+/* ---- the ops --------------------------------------------------------------------------------- */
 
 static conv_geom conv_geom_of(const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *y,
                               const cmp_conv_params *p) {

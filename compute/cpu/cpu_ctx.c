@@ -12,22 +12,26 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ---- worker pool ------------------------------------------------------------------------------
- */
+/* ---- worker pool ----------------------------------------------------------------------------- */
 
+/* Jobs are handed out through one atomic ticket, (generation << 32) | next task, and finished
+ * tasks are counted; the caller runs tasks too and returns as soon as every task is done. A helper
+ * that wakes late finds the ticket of a newer generation (or no task left) and goes back to sleep,
+ * so the caller never waits for a helper that the scheduler has not run yet: that matters on a
+ * busy 2-core machine, where a wake-up can take a whole time slice. */
 struct cpu_pool {
-  int nthreads;        /* workers incl. the caller (worker 0) */
-  pthread_t *threads;  /* [nthreads - 1] helpers */
-  pthread_mutex_t mu;  /* guards everything below except next */
-  pthread_cond_t wake; /* helpers wait here for a new generation */
-  pthread_cond_t done; /* the caller waits here for running == 0 */
-  unsigned gen;        /* job generation; helpers run each generation once */
-  cpu_task_fn fn;      /* current job */
-  void *arg;           /* its argument */
-  int ntasks;          /* its task count */
-  atomic_int next;     /* next task to hand out */
-  int running;         /* helpers not yet finished with the current generation */
-  bool quit;           /* set by destroy */
+  int nthreads;            /* workers incl. the caller (worker 0) */
+  pthread_t *threads;      /* [nthreads - 1] helpers */
+  pthread_mutex_t mu;      /* guards gen, fn, arg, ntasks, quit */
+  pthread_cond_t wake;     /* helpers wait here for a new generation */
+  pthread_cond_t done_cv;  /* the caller waits here for done == ntasks */
+  unsigned gen;            /* job generation */
+  cpu_task_fn fn;          /* current job */
+  void *arg;               /* its argument */
+  int ntasks;              /* its task count */
+  _Atomic uint64_t ticket; /* (gen << 32) | next task to hand out */
+  atomic_int done;         /* tasks of the current generation finished */
+  bool quit;               /* set by destroy */
 };
 
 typedef struct helper_arg {
@@ -35,8 +39,21 @@ typedef struct helper_arg {
   int worker;     /* this helper's worker index (>= 1) */
 } helper_arg;
 
-static void run_tasks(cpu_pool *p, cpu_task_fn fn, void *arg, int ntasks, int worker) {
-  for (int t; (t = atomic_fetch_add(&p->next, 1)) < ntasks;) fn(arg, t, worker);
+/* Runs tasks of generation gen until none is left; returns when the ticket moves on. */
+static void run_tasks(cpu_pool *p, unsigned gen, cpu_task_fn fn, void *arg, int ntasks,
+                      int worker) {
+  uint64_t t = atomic_load(&p->ticket);
+  for (;;) {
+    if ((unsigned)(t >> 32) != gen || (uint32_t)t >= (uint32_t)ntasks) return;
+    if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1)) continue; /* t reloaded */
+    fn(arg, (int)(uint32_t)t, worker);
+    if (atomic_fetch_add(&p->done, 1) + 1 == ntasks) {
+      pthread_mutex_lock(&p->mu);
+      pthread_cond_signal(&p->done_cv);
+      pthread_mutex_unlock(&p->mu);
+    }
+    t = atomic_load(&p->ticket);
+  }
 }
 
 static void *helper_main(void *v) {
@@ -53,9 +70,8 @@ static void *helper_main(void *v) {
     void *arg = p->arg;
     int ntasks = p->ntasks;
     pthread_mutex_unlock(&p->mu);
-    run_tasks(p, fn, arg, ntasks, ha.worker);
+    run_tasks(p, seen, fn, arg, ntasks, ha.worker);
     pthread_mutex_lock(&p->mu);
-    if (--p->running == 0) pthread_cond_signal(&p->done);
   }
   pthread_mutex_unlock(&p->mu);
   return NULL;
@@ -70,7 +86,7 @@ static void pool_destroy(cpu_pool *p) {
   for (int i = 0; i < p->nthreads - 1; i++) pthread_join(p->threads[i], NULL);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->wake);
-  pthread_cond_destroy(&p->done);
+  pthread_cond_destroy(&p->done_cv);
   free(p->threads);
   free(p);
 }
@@ -82,8 +98,9 @@ static cpu_pool *pool_create(int nthreads, char *err, size_t err_sz) {
   p->threads = calloc((size_t)nthreads, sizeof *p->threads);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->wake, NULL);
-  pthread_cond_init(&p->done, NULL);
-  atomic_init(&p->next, 0);
+  pthread_cond_init(&p->done_cv, NULL);
+  atomic_init(&p->ticket, 0);
+  atomic_init(&p->done, 0);
   for (int i = 1; i < nthreads; i++) {
     helper_arg *ha = malloc(sizeof *ha);
     if (!p->threads || !ha) {
@@ -114,15 +131,17 @@ void cpu_parallel(cmp_ctx *ctx, int ntasks, cpu_task_fn fn, void *arg) {
   p->fn = fn;
   p->arg = arg;
   p->ntasks = ntasks;
-  atomic_store(&p->next, 0);
-  p->running = p->nthreads - 1;
-  p->gen++;
+  unsigned gen = ++p->gen;
+  atomic_store(&p->done, 0);
+  atomic_store(&p->ticket, (uint64_t)gen << 32);
   pthread_cond_broadcast(&p->wake);
   pthread_mutex_unlock(&p->mu);
-  run_tasks(p, fn, arg, ntasks, 0);
-  pthread_mutex_lock(&p->mu);
-  while (p->running > 0) pthread_cond_wait(&p->done, &p->mu);
-  pthread_mutex_unlock(&p->mu);
+  run_tasks(p, gen, fn, arg, ntasks, 0);
+  if (atomic_load(&p->done) < ntasks) {
+    pthread_mutex_lock(&p->mu);
+    while (atomic_load(&p->done) < ntasks) pthread_cond_wait(&p->done_cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+  }
 }
 
 int cpu_tasks_for(cmp_ctx *ctx, size_t n, double unit_cost) {
@@ -136,8 +155,7 @@ int cpu_tasks_for(cmp_ctx *ctx, size_t n, double unit_cost) {
   return t < 1 ? 1 : t;
 }
 
-/* ---- scratch ----------------------------------------------------------------------------------
- */
+/* ---- scratch --------------------------------------------------------------------------------- */
 
 static float *scratch_grow(cpu_scratch *s, size_t floats) {
   if (s->cap >= floats) return s->p;
@@ -157,8 +175,7 @@ float *cpu_shared_get(cmp_ctx *ctx, int slot, size_t floats) {
   return scratch_grow(&cpu_of(ctx)->shared[slot], floats);
 }
 
-/* ---- buffers and transfers --------------------------------------------------------------------
- */
+/* ---- buffers and transfers ------------------------------------------------------------------- */
 
 static cmp_buffer *cpu_buffer_alloc(cmp_ctx *ctx, cmp_arena_kind kind, size_t floats, char *err,
                                     size_t err_sz) {
@@ -198,25 +215,41 @@ static void cpu_download(cmp_ctx *ctx, const cmp_tensor *src, float *dst) {
   memcpy(dst, cpu_ptr(src), cmp_numel(src) * sizeof(float));
 }
 
-static void cpu_upload_u8_hwc(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const uint8_t *src,
-                              float scale, float bias) {
-  (void)ctx;
-  size_t hw = (size_t)dst->h * dst->w;
-  float lut[256];
-  for (int v = 0; v < 256; v++) lut[v] = (float)v * scale + bias;
-  for (int n = 0; n < dst->n; n++) {
-    const uint8_t *s = src + (size_t)n * hw * 3;
-    float *d = cpu_ptr(dst) + ((size_t)n * dst->c + c0) * hw;
+typedef struct u8_job {
+  const cmp_tensor *dst; /* [n, c, h, w] */
+  int c0;                /* first channel written */
+  const uint8_t *src;    /* n images h x w x 3 */
+  float lut[256];        /* byte -> value */
+  int parts;             /* tasks */
+} u8_job;
+
+/* Images [b, e) of part `task`: deinterleave HWC bytes into 3 planes. */
+static void u8_task(void *v, int task, int worker) {
+  (void)worker;
+  const u8_job *j = v;
+  const cmp_tensor *dst = j->dst;
+  size_t hw = (size_t)dst->h * dst->w, b, e;
+  cpu_split((size_t)dst->n, j->parts, task, &b, &e);
+  for (size_t n = b; n < e; n++) {
+    const uint8_t *s = j->src + n * hw * 3;
+    float *d = cpu_ptr(dst) + (n * dst->c + (size_t)j->c0) * hw;
     for (size_t i = 0; i < hw; i++) {
-      d[i] = lut[s[3 * i]];
-      d[hw + i] = lut[s[3 * i + 1]];
-      d[2 * hw + i] = lut[s[3 * i + 2]];
+      d[i] = j->lut[s[3 * i]];
+      d[hw + i] = j->lut[s[3 * i + 1]];
+      d[2 * hw + i] = j->lut[s[3 * i + 2]];
     }
   }
 }
 
-/* ---- context ----------------------------------------------------------------------------------
- */
+static void cpu_upload_u8_hwc(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const uint8_t *src,
+                              float scale, float bias) {
+  u8_job j = {dst, c0, src, {0}, 1};
+  for (int v = 0; v < 256; v++) j.lut[v] = (float)v * scale + bias;
+  j.parts = cpu_tasks_for(ctx, (size_t)dst->n, 4.0 * dst->h * dst->w);
+  cpu_parallel(ctx, j.parts, u8_task, &j);
+}
+
+/* ---- context --------------------------------------------------------------------------------- */
 
 static void cpu_destroy(cmp_ctx *ctx) {
   cpu_impl *c = cpu_of(ctx);

@@ -6,8 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-/* ---- splitting a flat range over the workers ---------------------------------------------------
- */
+/* ---- splitting a flat range over the workers ------------------------------------------------- */
 
 typedef void (*range_fn)(void *arg, size_t begin, size_t end);
 typedef struct range_job {
@@ -38,8 +37,7 @@ static void for_range(cmp_ctx *ctx, size_t n, double cost, range_fn fn, void *ar
     cpu_parallel(ctx, j.parts, range_task, &j);
 }
 
-/* ---- fill, axpby, clamp -----------------------------------------------------------------------
- */
+/* ---- fill, axpby, clamp ---------------------------------------------------------------------- */
 
 typedef struct ew_args {
   float *x, *y, *z, *w; /* operands by role */
@@ -47,7 +45,7 @@ typedef struct ew_args {
   int kind;             /* variant */
 } ew_args;
 
-static void fill_range(void *v, size_t b, size_t e) {
+CPU_HOT static void fill_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
   for (size_t i = b; i < e; i++) g->y[i] = g->a;
 }
@@ -57,7 +55,7 @@ void cpu_fill(cmp_ctx *ctx, const cmp_tensor *t, float value) {
   for_range(ctx, cmp_numel(t), 0.5, fill_range, &g);
 }
 
-static void axpby_range(void *v, size_t b, size_t e) {
+CPU_HOT static void axpby_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
   float *y = g->y;
   const float *x = g->x;
@@ -104,8 +102,7 @@ void cpu_copy_channels(cmp_ctx *ctx, const cmp_tensor *src, int src_c0, const cm
              cpu_ptr(src) + ((size_t)n * src->c + src_c0) * hw, run, beta);
 }
 
-/* ---- activations ------------------------------------------------------------------------------
- */
+/* ---- activations ----------------------------------------------------------------------------- */
 
 /* y = act(x) over [b, e); x == y allowed. ReLU and leaky ReLU in explicit vectors: the compiler
  * does not vectorise the in-place select (it sees a conditional store). NaN propagates. */
@@ -182,8 +179,7 @@ void cpu_act_bwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tenso
   for_range(ctx, cmp_numel(dy), 2, act_bwd_range, &g);
 }
 
-/* ---- broadcast binary ops ---------------------------------------------------------------------
- */
+/* ---- broadcast binary ops -------------------------------------------------------------------- */
 
 static inline float binop(cmp_binop op, float a, float b) {
   switch (op) {
@@ -275,8 +271,7 @@ void cpu_binary_bwd(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_t
         }
 }
 
-/* ---- reductions -------------------------------------------------------------------------------
- */
+/* ---- reductions ------------------------------------------------------------------------------ */
 
 typedef struct red_args {
   const float *x; /* [outer, r, inner] */
@@ -337,8 +332,7 @@ void cpu_broadcast(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mea
   for_range(ctx, outer, (double)r * inner, broadcast_range, &g);
 }
 
-/* ---- losses -----------------------------------------------------------------------------------
- */
+/* ---- losses ---------------------------------------------------------------------------------- */
 
 void cpu_mse_fwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, const cmp_tensor *out) {
   (void)ctx;
@@ -393,8 +387,7 @@ void cpu_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, c
   }
 }
 
-/* ---- optimisers -------------------------------------------------------------------------------
- */
+/* ---- optimisers ------------------------------------------------------------------------------ */
 
 typedef struct adam_args {
   float *p, *g, *m, *v;
@@ -403,17 +396,21 @@ typedef struct adam_args {
   float bc2_sqrt;  /* sqrt(1 - b2^t) */
 } adam_args;
 
-static void adam_range(void *vv, size_t b, size_t e) {
+CPU_HOT static void adam_range(void *vv, size_t b, size_t e) {
   adam_args *a = vv;
+  float *restrict p = a->p, *restrict pm = a->m, *restrict pv = a->v;
+  const float *restrict pg = a->g;
+  const float b1 = a->b1, b2 = a->b2, c1 = 1.0f - b1, c2 = 1.0f - b2, bc2 = a->bc2_sqrt,
+              eps = a->eps, step = a->step_size;
   for (size_t i = b; i < e; i++) {
-    float g = a->g[i];
-    float m = a->b1 * a->m[i] + (1.0f - a->b1) * g;
-    float v = a->b2 * a->v[i] + (1.0f - a->b2) * g * g;
-    a->m[i] = m;
-    a->v[i] = v;
+    float g = pg[i];
+    float m = b1 * pm[i] + c1 * g;
+    float v = b2 * pv[i] + c2 * g * g;
+    pm[i] = m;
+    pv[i] = v;
     /* PyTorch's order of operations (torch.optim.Adam, single-tensor path). */
-    float denom = sqrtf(v) / a->bc2_sqrt + a->eps;
-    a->p[i] -= a->step_size * (m / denom);
+    float denom = sqrtf(v) / bc2 + eps;
+    p[i] -= step * (m / denom);
   }
 }
 
@@ -426,9 +423,11 @@ void cpu_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad
   for_range(ctx, cmp_numel(param), 10, adam_range, &a);
 }
 
-static void polyak_range(void *v, size_t b, size_t e) {
+CPU_HOT static void polyak_range(void *v, size_t b, size_t e) {
   ew_args *g = v;
-  for (size_t i = b; i < e; i++) g->y[i] = g->a * g->y[i] + (1.0f - g->a) * g->x[i];
+  float *restrict y = g->y, tau = g->a, rest = 1.0f - g->a;
+  const float *restrict x = g->x;
+  for (size_t i = b; i < e; i++) y[i] = tau * y[i] + rest * x[i];
 }
 
 void cpu_polyak(cmp_ctx *ctx, const cmp_tensor *target, const cmp_tensor *source, float tau) {
@@ -436,8 +435,7 @@ void cpu_polyak(cmp_ctx *ctx, const cmp_tensor *target, const cmp_tensor *source
   for_range(ctx, cmp_numel(target), 2, polyak_range, &g);
 }
 
-/* ---- random numbers ---------------------------------------------------------------------------
- */
+/* ---- random numbers -------------------------------------------------------------------------- */
 
 typedef struct rng_args {
   float *t;
@@ -446,6 +444,7 @@ typedef struct rng_args {
   float a, b;
 } rng_args;
 
+/* Never CPU_HOT: a fused multiply-add would change the last bit (cmp.h: bit-identical numbers). */
 static void uniform_range(void *v, size_t b, size_t e) {
   rng_args *g = v;
   float span = g->b - g->a;

@@ -15,7 +15,8 @@
  * so the binary still runs on any x86-64. Like OpenBLAS's own kernels, the clones round a little
  * differently (FMA contraction), so results agree across machines to float precision, not bits.
  * Random numbers never go through these clones: they are bit-identical everywhere. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* (Not under ThreadSanitizer: it instruments the ifunc resolvers, which run before it starts.) */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define CPU_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CPU_HOT

@@ -13,34 +13,50 @@ typedef struct bn_args {
   float momentum, eps, beta;
 } bn_args;
 
-/* Per-channel sum and sum of squared deviations, for channels [c0, c1). */
-static void bn_stats(const bn_args *a, int c0, int c1, double *mean, double *var) {
-  size_t m = (size_t)a->n * a->hw;
-  for (int c = c0; c < c1; c++) {
-    double s = 0;
-    for (int n = 0; n < a->n; n++) {
-      const float *r = a->x + ((size_t)n * a->c + c) * a->hw;
-      for (size_t i = 0; i < a->hw; i++) s += r[i];
-    }
-    double mu = s / (double)m, ss = 0;
-    for (int n = 0; n < a->n; n++) {
-      const float *r = a->x + ((size_t)n * a->c + c) * a->hw;
-      for (size_t i = 0; i < a->hw; i++) {
-        double d = r[i] - mu;
-        ss += d * d;
-      }
-    }
-    mean[c - c0] = mu;
-    var[c - c0] = ss / (double)m;
-  }
+/* Row reductions in 8 float lanes (a row is at most a feature map, so float partial sums are
+ * accurate); rows are then summed in double. */
+static inline float lanes_sum(cpu_v8 v) {
+  return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
 }
 
-static void bn_train_task(void *v, int c, int worker) {
+static inline double row_sum(const float *r, size_t n) {
+  cpu_v8 acc = cpu_v8_set1(0.0f);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) acc += cpu_v8_load(r + i);
+  float s = lanes_sum(acc);
+  for (; i < n; i++) s += r[i];
+  return s;
+}
+
+static inline double row_sqdev(const float *r, size_t n, float mu) {
+  cpu_v8 acc = cpu_v8_set1(0.0f), m = cpu_v8_set1(mu);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    cpu_v8 d = cpu_v8_load(r + i) - m;
+    acc += d * d;
+  }
+  float s = lanes_sum(acc);
+  for (; i < n; i++) s += (r[i] - mu) * (r[i] - mu);
+  return s;
+}
+
+static inline void row_affine(const float *r, float *o, size_t n, float sc, float sh) {
+  cpu_v8 a = cpu_v8_set1(sc), b = cpu_v8_set1(sh);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) cpu_v8_store(o + i, cpu_v8_load(r + i) * a + b);
+  for (; i < n; i++) o[i] = r[i] * sc + sh;
+}
+
+CPU_HOT static void bn_train_task(void *v, int c, int worker) {
   (void)worker;
   bn_args *a = v;
-  double mu, var;
-  bn_stats(a, c, c + 1, &mu, &var);
   size_t m = (size_t)a->n * a->hw;
+  double s = 0, ss = 0;
+  for (int n = 0; n < a->n; n++) s += row_sum(a->x + ((size_t)n * a->c + c) * a->hw, a->hw);
+  double mu = s / (double)m;
+  for (int n = 0; n < a->n; n++)
+    ss += row_sqdev(a->x + ((size_t)n * a->c + c) * a->hw, a->hw, (float)mu);
+  double var = ss / (double)m;
   float inv = (float)(1.0 / sqrt(var + a->eps)), fmu = (float)mu;
   a->save_mean[c] = fmu;
   a->save_invstd[c] = inv;
@@ -48,32 +64,30 @@ static void bn_train_task(void *v, int c, int worker) {
   a->run_var[c] =
       (1.0f - a->momentum) * a->run_var[c] + a->momentum * (float)(var * m / (double)(m - 1));
   float sc = a->gamma[c] * inv, sh = a->beta_[c] - fmu * sc;
-  for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + ((size_t)n * a->c + c) * a->hw;
-    float *o = a->y + ((size_t)n * a->c + c) * a->hw;
-    for (size_t i = 0; i < a->hw; i++) o[i] = r[i] * sc + sh;
-  }
+  for (int n = 0; n < a->n; n++)
+    row_affine(a->x + ((size_t)n * a->c + c) * a->hw, a->y + ((size_t)n * a->c + c) * a->hw, a->hw,
+               sc, sh);
 }
 
 /* Features [N, C] (h = w = 1): rows are contiguous, so accumulate row by row. */
-static void bn_train_features(cmp_ctx *ctx, bn_args *a) {
+CPU_HOT static void bn_train_features(cmp_ctx *ctx, bn_args *a) {
   /* 2c doubles of sums, then 2c floats of scale and shift. */
-  double *s = (double *)cpu_shared_get(ctx, 0, 6 * (size_t)a->c);
-  double *ss = s + a->c;
+  double *restrict s = (double *)cpu_shared_get(ctx, 0, 6 * (size_t)a->c);
+  double *restrict ss = s + a->c;
   memset(s, 0, 2 * (size_t)a->c * sizeof(double));
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + (size_t)n * a->c;
+    const float *restrict r = a->x + (size_t)n * a->c;
     for (int c = 0; c < a->c; c++) s[c] += r[c];
   }
   for (int c = 0; c < a->c; c++) s[c] /= a->n;
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + (size_t)n * a->c;
+    const float *restrict r = a->x + (size_t)n * a->c;
     for (int c = 0; c < a->c; c++) {
       double d = r[c] - s[c];
       ss[c] += d * d;
     }
   }
-  float *sc = (float *)(ss + a->c), *sh = sc + a->c;
+  float *restrict sc = (float *)(ss + a->c), *restrict sh = sc + a->c;
   for (int c = 0; c < a->c; c++) {
     double var = ss[c] / a->n;
     float inv = (float)(1.0 / sqrt(var + a->eps)), fmu = (float)s[c];
@@ -86,8 +100,8 @@ static void bn_train_features(cmp_ctx *ctx, bn_args *a) {
     sh[c] = a->beta_[c] - fmu * sc[c];
   }
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + (size_t)n * a->c;
-    float *o = a->y + (size_t)n * a->c;
+    const float *restrict r = a->x + (size_t)n * a->c;
+    float *restrict o = a->y + (size_t)n * a->c;
     for (int c = 0; c < a->c; c++) o[c] = r[c] * sc[c] + sh[c];
   }
 }
@@ -143,24 +157,40 @@ void cpu_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
 
 /* dx = gamma * invstd / m * (m dy - sum(dy) - xhat sum(dy xhat)), xhat = (x - mean) invstd;
  * dgamma = sum(dy xhat); dbeta = sum(dy). */
-static void bn_bwd_channel(bn_args *a, int c) {
-  size_t m = (size_t)a->n * a->hw;
+CPU_HOT static void bn_bwd_channel(bn_args *a, int c) {
+  size_t m = (size_t)a->n * a->hw, hw = a->hw;
   float mu = a->mean[c], inv = a->invstd[c];
+  cpu_v8 vmu = cpu_v8_set1(mu), vinv = cpu_v8_set1(inv);
   double sdy = 0, sdyx = 0;
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + ((size_t)n * a->c + c) * a->hw;
-    const float *d = a->dy + ((size_t)n * a->c + c) * a->hw;
-    for (size_t i = 0; i < a->hw; i++) {
-      sdy += d[i];
-      sdyx += (double)d[i] * ((r[i] - mu) * inv);
+    const float *r = a->x + ((size_t)n * a->c + c) * hw;
+    const float *d = a->dy + ((size_t)n * a->c + c) * hw;
+    cpu_v8 s1 = cpu_v8_set1(0.0f), s2 = s1;
+    size_t i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      cpu_v8 g = cpu_v8_load(d + i);
+      s1 += g;
+      s2 += g * ((cpu_v8_load(r + i) - vmu) * vinv);
     }
+    float t1 = lanes_sum(s1), t2 = lanes_sum(s2);
+    for (; i < hw; i++) t1 += d[i], t2 += d[i] * ((r[i] - mu) * inv);
+    sdy += t1;
+    sdyx += t2;
   }
   float k = a->gamma[c] * inv, mdy = (float)(sdy / (double)m), mdyx = (float)(sdyx / (double)m);
+  cpu_v8 vk = cpu_v8_set1(k), vmdy = cpu_v8_set1(mdy), vmdyx = cpu_v8_set1(mdyx);
+  cpu_v8 vbeta = cpu_v8_set1(a->beta);
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + ((size_t)n * a->c + c) * a->hw;
-    const float *d = a->dy + ((size_t)n * a->c + c) * a->hw;
-    float *o = a->dx + ((size_t)n * a->c + c) * a->hw;
-    for (size_t i = 0; i < a->hw; i++) {
+    const float *r = a->x + ((size_t)n * a->c + c) * hw;
+    const float *d = a->dy + ((size_t)n * a->c + c) * hw;
+    float *o = a->dx + ((size_t)n * a->c + c) * hw;
+    size_t i = 0;
+    for (; i + 8 <= hw; i += 8) {
+      cpu_v8 g = vk * (cpu_v8_load(d + i) - vmdy - (cpu_v8_load(r + i) - vmu) * vinv * vmdyx);
+      if (a->beta != 0.0f) g += vbeta * cpu_v8_load(o + i);
+      cpu_v8_store(o + i, g);
+    }
+    for (; i < hw; i++) {
       float g = k * (d[i] - mdy - (r[i] - mu) * inv * mdyx);
       o[i] = a->beta == 0.0f ? g : g + a->beta * o[i];
     }
@@ -175,29 +205,35 @@ static void bn_bwd_task(void *v, int c, int worker) {
   bn_bwd_channel(v, c);
 }
 
-static void bn_bwd_features(cmp_ctx *ctx, bn_args *a) {
-  double *sdy = (double *)cpu_shared_get(ctx, 0, 4 * (size_t)a->c), *sdyx = sdy + a->c;
+CPU_HOT static void bn_bwd_features(cmp_ctx *ctx, bn_args *a) {
+  double *restrict sdy = (double *)cpu_shared_get(ctx, 0, 4 * (size_t)a->c);
+  double *restrict sdyx = sdy + a->c;
   memset(sdy, 0, 2 * (size_t)a->c * sizeof(double));
+  const float *restrict mean = a->mean, *restrict invstd = a->invstd;
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + (size_t)n * a->c, *d = a->dy + (size_t)n * a->c;
+    const float *restrict r = a->x + (size_t)n * a->c, *restrict d = a->dy + (size_t)n * a->c;
     for (int c = 0; c < a->c; c++) {
       sdy[c] += d[c];
-      sdyx[c] += (double)d[c] * ((r[c] - a->mean[c]) * a->invstd[c]);
+      sdyx[c] += (double)d[c] * ((r[c] - mean[c]) * invstd[c]);
     }
   }
-  float *k = cpu_shared_get(ctx, 1, 3 * (size_t)a->c), *mdy = k + a->c, *mdyx = mdy + a->c;
+  float *restrict k = cpu_shared_get(ctx, 1, 3 * (size_t)a->c);
+  float *restrict mdy = k + a->c, *restrict mdyx = mdy + a->c;
   for (int c = 0; c < a->c; c++) {
     k[c] = a->gamma[c] * a->invstd[c];
     mdy[c] = (float)(sdy[c] / a->n);
     mdyx[c] = (float)(sdyx[c] / a->n);
   }
+  const float beta = a->beta;
   for (int n = 0; n < a->n; n++) {
-    const float *r = a->x + (size_t)n * a->c, *d = a->dy + (size_t)n * a->c;
-    float *o = a->dx + (size_t)n * a->c;
-    for (int c = 0; c < a->c; c++) {
-      float g = k[c] * (d[c] - mdy[c] - (r[c] - a->mean[c]) * a->invstd[c] * mdyx[c]);
-      o[c] = a->beta == 0.0f ? g : g + a->beta * o[c];
-    }
+    const float *restrict r = a->x + (size_t)n * a->c, *restrict d = a->dy + (size_t)n * a->c;
+    float *restrict o = a->dx + (size_t)n * a->c;
+    if (beta == 0.0f)
+      for (int c = 0; c < a->c; c++)
+        o[c] = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]);
+    else
+      for (int c = 0; c < a->c; c++)
+        o[c] = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]) + beta * o[c];
   }
   for (int c = 0; c < a->c; c++) {
     if (a->dgamma)

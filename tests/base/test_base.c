@@ -3,6 +3,7 @@
 #include "mb_file.h"
 #include "mb_json.h"
 #include "mb_philox.h"
+#include "mb_stats.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,24 @@ static void test_json(void) {
   free(out);
 }
 
+static void test_stats(void) {
+  double lo, hi;
+  /* Known values: 94 of 100 -> [0.875, 0.972] (Wilson, z = 1.96). */
+  mb_wilson95(94, 100, &lo, &hi);
+  CHECK_NEAR(lo, 0.8752, 5e-4);
+  CHECK_NEAR(hi, 0.9722, 5e-4);
+  mb_wilson95(0, 10, &lo, &hi);
+  CHECK(lo == 0 && hi > 0.27 && hi < 0.28);
+  mb_wilson95(0, 0, &lo, &hi);
+  CHECK(lo == 0 && hi == 1);
+  const double v[5] = {5, 1, 4, 2, 3}, w[4] = {4, 1, 3, 2};
+  CHECK(mb_median(v, 5) == 3 && mb_median(w, 4) == 2.5 && mb_median(v, 0) == 0);
+  CHECK(v[0] == 5); /* left unchanged */
+  CHECK(mb_mean(v, 5) == 3);
+}
+
 int main(void) {
+  test_stats();
   test_json();
   test_philox_known_answers();
   test_distributions();

@@ -14,7 +14,7 @@ static cmp_ctx *g_ctx;     /* the backend under test */
 static cmp_arena *g_arena; /* everything the tests allocate */
 
 /* Opens the backend named by argv[1] ("cpu" | "vulkan"), with validation on for Vulkan. */
-static int test_open(int argc, char **argv, const char *prog) {
+static inline int test_open(int argc, char **argv, const char *prog) {
   cmp_backend_choice choice;
   if (argc < 2 || !cmp_parse_backend(argv[1], &choice) || choice == CMP_BACKEND_AUTO) {
     fprintf(stderr, "usage: %s cpu|vulkan\n", prog);
@@ -34,7 +34,7 @@ static int test_open(int argc, char **argv, const char *prog) {
 }
 
 /* Tears down; fails when the validation layer spoke. */
-static int test_close(const char *prog) {
+static inline int test_close(const char *prog) {
   cmp_sync(g_ctx);
   int msgs = cmp_validation_message_count(g_ctx);
   CHECK_MSG(msgs == 0, "%d Vulkan validation message(s)", msgs);
@@ -43,26 +43,26 @@ static int test_close(const char *prog) {
   return test_exit_code(prog);
 }
 
-static cmp_tensor tens(int n, int c, int h, int w) {
+static inline cmp_tensor tens(int n, int c, int h, int w) {
   return cmp_arena_tensor(g_arena, n, c, h, w);
 }
 
 /* Uniform host numbers in [lo, hi), deterministic per tag. Caller frees. */
-static float *hrand(size_t n, uint32_t tag, float lo, float hi) {
+static inline float *hrand(size_t n, uint32_t tag, float lo, float hi) {
   float *v = malloc(n * sizeof *v);
   for (size_t i = 0; i < n; i++) v[i] = lo + (hi - lo) * mb_philox_uniform(1234, tag, i);
   return v;
 }
 
-static cmp_tensor tup(const float *data, int n, int c, int h, int w) {
+static inline cmp_tensor tup(const float *data, int n, int c, int h, int w) {
   cmp_tensor t = tens(n, c, h, w);
   cmp_upload(g_ctx, &t, data);
   return t;
 }
 
 /* A tensor of uniform numbers; *host (if non-NULL) receives a malloc'd copy. */
-static cmp_tensor trand(int n, int c, int h, int w, uint32_t tag, float lo, float hi,
-                        float **host) {
+static inline cmp_tensor trand(int n, int c, int h, int w, uint32_t tag, float lo, float hi,
+                               float **host) {
   size_t len = (size_t)n * c * h * w;
   float *v = hrand(len, tag, lo, hi);
   cmp_tensor t = tup(v, n, c, h, w);
@@ -74,18 +74,18 @@ static cmp_tensor trand(int n, int c, int h, int w, uint32_t tag, float lo, floa
 }
 
 /* Downloads a tensor into a malloc'd array. */
-static float *tdown(const cmp_tensor *t) {
+static inline float *tdown(const cmp_tensor *t) {
   float *v = malloc(cmp_numel(t) * sizeof *v);
   cmp_download(g_ctx, t, v);
   return v;
 }
 
-static double *dalloc(size_t n) {
+static inline double *dalloc(size_t n) {
   return calloc(n ? n : 1, sizeof(double));
 }
 
 /* sum (got - ref)^2 / sum ref^2 (absolute when the reference is all zero). */
-static double nmse(const float *got, const double *ref, size_t n) {
+static inline double nmse(const float *got, const double *ref, size_t n) {
   double num = 0, den = 0;
   for (size_t i = 0; i < n; i++) {
     double d = got[i] - ref[i];
@@ -104,18 +104,17 @@ static double nmse(const float *got, const double *ref, size_t n) {
     free(got_);                                                                                    \
   } while (0)
 
-static double *dcopy(const float *v, size_t n) {
+static inline double *dcopy(const float *v, size_t n) {
   double *d = dalloc(n);
   for (size_t i = 0; i < n; i++) d[i] = v[i];
   return d;
 }
 
-/* ---- references -------------------------------------------------------------------------------
- */
+/* ---- references ------------------------------------------------------------------------------ */
 
 /* y[n, o, oy, ox] = b[o] + sum x[n, c, oy*sh - ph + ky, ox*sw - pw + kx] w[o, c, ky, kx]. */
-static void ref_conv(const double *x, const double *w, const double *b, double *y, int N, int C,
-                     int H, int W, int O, const cmp_conv_params *p) {
+static inline void ref_conv(const double *x, const double *w, const double *b, double *y, int N,
+                            int C, int H, int W, int O, const cmp_conv_params *p) {
   int Ho = cmp_conv_out(H, p->kh, p->sh, p->ph), Wo = cmp_conv_out(W, p->kw, p->sw, p->pw);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < O; o++)
@@ -135,8 +134,9 @@ static void ref_conv(const double *x, const double *w, const double *b, double *
 }
 
 /* The adjoints of ref_conv: dx += W^T dy, dw += dy x^T (no bias). */
-static void ref_conv_adj(const double *x, const double *w, const double *dy, double *dx, double *dw,
-                         int N, int C, int H, int W, int O, const cmp_conv_params *p) {
+static inline void ref_conv_adj(const double *x, const double *w, const double *dy, double *dx,
+                                double *dw, int N, int C, int H, int W, int O,
+                                const cmp_conv_params *p) {
   int Ho = cmp_conv_out(H, p->kh, p->sh, p->ph), Wo = cmp_conv_out(W, p->kw, p->sw, p->pw);
   for (int n = 0; n < N; n++)
     for (int o = 0; o < O; o++)
@@ -158,8 +158,8 @@ static void ref_conv_adj(const double *x, const double *w, const double *dy, dou
 
 /* Transposed convolution, w [Ci, Co, kh, kw]: y[n, co, iy*sh - ph + ky, ix*sw - pw + kx] +=
  * x[n, ci, iy, ix] w[ci, co, ky, kx]. */
-static void ref_convt(const double *x, const double *w, const double *b, double *y, int N, int Ci,
-                      int H, int W, int Co, const cmp_conv_params *p) {
+static inline void ref_convt(const double *x, const double *w, const double *b, double *y, int N,
+                             int Ci, int H, int W, int Co, const cmp_conv_params *p) {
   int Ho = cmp_convt_out(H, p->kh, p->sh, p->ph), Wo = cmp_convt_out(W, p->kw, p->sw, p->pw);
   for (int n = 0; n < N; n++)
     for (int co = 0; co < Co; co++)
@@ -183,9 +183,9 @@ static void ref_convt(const double *x, const double *w, const double *b, double 
 #endif
 
 /* The adjoints of ref_convt: dx += T^T dy, dw += (dy x) per tap (no bias). */
-static void ref_convt_adj(const double *x, const double *w, const double *dy, double *dx,
-                          double *dw, int N, int Ci, int H, int W, int Co,
-                          const cmp_conv_params *p) {
+static inline void ref_convt_adj(const double *x, const double *w, const double *dy, double *dx,
+                                 double *dw, int N, int Ci, int H, int W, int Co,
+                                 const cmp_conv_params *p) {
   int Ho = cmp_convt_out(H, p->kh, p->sh, p->ph), Wo = cmp_convt_out(W, p->kw, p->sw, p->pw);
   for (int n = 0; n < N; n++)
     for (int ci = 0; ci < Ci; ci++)
@@ -204,22 +204,21 @@ static void ref_convt_adj(const double *x, const double *w, const double *dy, do
               }
 }
 
-/* ---- central finite differences ---------------------------------------------------------------
- */
+/* ---- central finite differences -------------------------------------------------------------- */
 
 typedef double (*fd_loss)(void *user); /* the scalar loss from the current double inputs */
 
 /* Compares grad (from the backend) with central differences of loss with respect to x at a few
  * spread-out coordinates. */
-static void check_fd(const char *name, double *x, size_t n, const float *grad, fd_loss loss,
-                     void *user, int samples) {
+static inline void check_fd_h(const char *name, double *x, size_t n, const float *grad,
+                              fd_loss loss, void *user, int samples, double h_rel) {
   double gs = 0;
   for (size_t i = 0; i < n; i++) gs += (double)grad[i] * grad[i];
   gs = sqrt(gs / (double)n);
   int bad = 0;
   for (int s = 0; s < samples && s < (int)n; s++) {
     size_t i = n <= (size_t)samples ? (size_t)s : ((size_t)s * 2654435761u) % n;
-    double x0 = x[i], h = 1e-4 * (fabs(x0) > 1 ? fabs(x0) : 1);
+    double x0 = x[i], h = h_rel * (fabs(x0) > 1 ? fabs(x0) : 1);
     x[i] = x0 + h;
     double lp = loss(user);
     x[i] = x0 - h;
@@ -234,4 +233,9 @@ static void check_fd(const char *name, double *x, size_t n, const float *grad, f
   }
   CHECK_MSG(bad == 0, "%s: %d of %d gradient entries disagree with finite differences", name, bad,
             samples);
+}
+
+static inline void check_fd(const char *name, double *x, size_t n, const float *grad, fd_loss loss,
+                            void *user, int samples) {
+  check_fd_h(name, x, n, grad, loss, user, samples, 1e-4);
 }

@@ -7,8 +7,7 @@
 
 #include <math.h>
 
-/* ---- memory and transfers ---------------------------------------------------------------------
- */
+/* ---- memory and transfers -------------------------------------------------------------------- */
 
 static void test_arena(void) {
   cmp_arena *a = cmp_arena_create(g_ctx, CMP_ARENA_WEIGHTS, 1000);
@@ -67,8 +66,7 @@ static void test_upload_u8(void) {
   free(ref), free(img);
 }
 
-/* ---- elementwise ------------------------------------------------------------------------------
- */
+/* ---- elementwise ----------------------------------------------------------------------------- */
 
 static void test_elementwise(void) {
   const int n = 1237;
@@ -114,8 +112,7 @@ static void test_copy_channels(void) {
   free(ha), free(hb), free(hd), free(ref), free(rb);
 }
 
-/* ---- activations ------------------------------------------------------------------------------
- */
+/* ---- activations ----------------------------------------------------------------------------- */
 
 typedef struct act_fd {
   cmp_act act;
@@ -194,8 +191,7 @@ static void test_activations(void) {
   }
 }
 
-/* ---- broadcast binary ops ---------------------------------------------------------------------
- */
+/* ---- broadcast binary ops -------------------------------------------------------------------- */
 
 static double bin_ref(cmp_binop op, double a, double b) {
   switch (op) {
@@ -328,8 +324,7 @@ static void test_binary(void) {
     }
 }
 
-/* ---- reductions -------------------------------------------------------------------------------
- */
+/* ---- reductions ------------------------------------------------------------------------------ */
 
 static void test_reduce_broadcast(void) {
   /* outer, r, inner combinations: batch sums, per-sample group sums, odd sizes. */
@@ -369,8 +364,7 @@ static void test_reduce_broadcast(void) {
     }
 }
 
-/* ---- dense ------------------------------------------------------------------------------------
- */
+/* ---- dense ----------------------------------------------------------------------------------- */
 
 static void test_gemm(void) {
   const int sizes[][3] = {{1, 1, 1}, {17, 33, 65}, {64, 128, 1028}, {131, 7, 259}, {300, 301, 29}};
@@ -459,8 +453,7 @@ static void test_linear(void) {
     }
 }
 
-/* ---- convolutions -----------------------------------------------------------------------------
- */
+/* ---- convolutions ---------------------------------------------------------------------------- */
 
 typedef struct conv_case {
   int N, C, H, W, O;
@@ -469,15 +462,18 @@ typedef struct conv_case {
 
 static const conv_case conv_cases[] = {
     {3, 6, 64, 64, 8, {4, 4, 2, 2, 1, 1}}, /* the encoder's layers (small batch) */
-    {2, 8, 32, 32, 16, {4, 4, 2, 2, 1, 1}}, {5, 16, 16, 16, 32, {4, 4, 2, 2, 1, 1}},
-    {17, 32, 8, 8, 64, {4, 4, 2, 2, 1, 1}}, /* many samples per group */
-    {1, 3, 7, 9, 5, {3, 3, 1, 1, 1, 1}},    /* batch 1, odd sizes */
-    {2, 5, 11, 13, 3, {5, 3, 3, 2, 2, 0}},  /* non-square kernel and stride, edge padding */
-    {4, 7, 6, 5, 9, {1, 1, 1, 1, 0, 0}},    /* pointwise */
-    {3, 2, 9, 9, 4, {2, 2, 3, 3, 0, 0}},    /* stride > kernel: pixels never read */
-    {2, 3, 5, 16, 8, {3, 3, 1, 1, 1, 1}},   /* the CPU's direct path, stride 1 */
-    {3, 4, 7, 23, 16, {5, 5, 3, 3, 2, 2}},  /* the CPU's direct path, stride 3, wide padding */
-    {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},   /* the CPU's direct path, pointwise */
+    {2, 8, 32, 32, 16, {4, 4, 2, 2, 1, 1}},   {5, 16, 16, 16, 32, {4, 4, 2, 2, 1, 1}},
+    {17, 32, 8, 8, 64, {4, 4, 2, 2, 1, 1}},   /* many samples per group */
+    {128, 8, 32, 32, 16, {4, 4, 2, 2, 1, 1}}, /* a training batch */
+    {1, 3, 7, 9, 5, {3, 3, 1, 1, 1, 1}},      /* batch 1, odd sizes */
+    {2, 5, 11, 13, 3, {5, 3, 3, 2, 2, 0}},    /* non-square kernel and stride, edge padding */
+    {4, 7, 6, 5, 9, {1, 1, 1, 1, 0, 0}},      /* pointwise */
+    {3, 2, 9, 9, 4, {2, 2, 3, 3, 0, 0}},      /* stride > kernel: pixels never read */
+    {2, 3, 5, 16, 8, {3, 3, 1, 1, 1, 1}},     /* the CPU's direct path, stride 1 */
+    {3, 4, 7, 23, 16, {5, 5, 3, 3, 2, 2}},    /* the CPU's direct path, stride 3, wide padding */
+    {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},     /* the CPU's direct path, pointwise */
+    {2, 8, 6, 16, 5, {3, 3, 1, 1, 1, 1}},     /* the CPU's direct data gradient, stride 1 */
+    {2, 16, 7, 24, 3, {5, 5, 3, 3, 2, 2}},    /* the CPU's direct data gradient, stride 3 */
 };
 
 typedef struct conv_fd {
@@ -624,8 +620,7 @@ static void test_convt(void) {
   }
 }
 
-/* ---- batch normalisation ----------------------------------------------------------------------
- */
+/* ---- batch normalisation --------------------------------------------------------------------- */
 
 typedef struct bn_fd {
   int N, C, HW;
@@ -765,8 +760,7 @@ static void test_batchnorm(void) {
   }
 }
 
-/* ---- losses -----------------------------------------------------------------------------------
- */
+/* ---- losses ---------------------------------------------------------------------------------- */
 
 typedef struct lse_fd {
   int N, K;
@@ -837,8 +831,7 @@ static void test_losses(void) {
   }
 }
 
-/* ---- optimisers -------------------------------------------------------------------------------
- */
+/* ---- optimisers ------------------------------------------------------------------------------ */
 
 static void test_adam(void) {
   /* Hand-computed: p = 1, g = 0.5 then -1, lr 0.1, betas (0.9, 0.999), eps 1e-8:
@@ -916,8 +909,7 @@ static void test_polyak(void) {
   free(ht), free(hs), free(ref);
 }
 
-/* ---- random numbers ---------------------------------------------------------------------------
- */
+/* ---- random numbers -------------------------------------------------------------------------- */
 
 static void test_rng(void) {
   /* Odd length, an index0 that is not a multiple of 4, 64-bit seed and index. */
@@ -939,9 +931,51 @@ static void test_rng(void) {
   free(fu), free(fz);
 }
 
+/* ---- backend choice -------------------------------------------------------------------------- */
+
+static void test_backend_choice(void) {
+  cmp_backend_choice c = CMP_BACKEND_VULKAN;
+  CHECK(cmp_parse_backend("cpu", &c) && c == CMP_BACKEND_CPU);
+  CHECK(cmp_parse_backend("auto", &c) && c == CMP_BACKEND_AUTO);
+  CHECK(cmp_parse_backend("vulkan", &c) && c == CMP_BACKEND_VULKAN);
+  CHECK(!cmp_parse_backend("gpu", &c) && !cmp_parse_backend("", &c) &&
+        !cmp_parse_backend(NULL, &c));
+  setenv("MBOLD_BACKEND", "cpu", 1);
+  CHECK(cmp_backend_from_env(CMP_BACKEND_VULKAN) == CMP_BACKEND_CPU);
+  setenv("MBOLD_BACKEND", "nonsense", 1);
+  CHECK(cmp_backend_from_env(CMP_BACKEND_VULKAN) == CMP_BACKEND_VULKAN);
+  unsetenv("MBOLD_BACKEND");
+  CHECK(cmp_backend_from_env(CMP_BACKEND_AUTO) == CMP_BACKEND_AUTO);
+  /* AUTO always gives a context and one line saying why; the CPU fallback says so. */
+  char why[512] = "", err[512] = "";
+  cmp_ctx *ctx = cmp_create(CMP_BACKEND_AUTO, NULL, why, sizeof why, err, sizeof err);
+  CHECK_MSG(ctx, "auto: %s", err);
+  if (ctx) {
+    CHECK(why[0] && !strchr(why, '\n'));
+    if (!strcmp(cmp_backend_name(ctx), "cpu"))
+      CHECK_MSG(strstr(why, "CPU backend"), "auto chose the CPU without saying so: %s", why);
+    else
+      CHECK(!strcmp(cmp_backend_name(ctx), "vulkan"));
+    cmp_destroy(ctx);
+  }
+  /* The CPU backend with a given thread count. */
+  cmp_options o = cmp_options_default();
+  CHECK(o.device_index == -1 && !o.validation && o.threads == 0);
+  o.threads = 1;
+  ctx = cmp_create(CMP_BACKEND_CPU, &o, why, sizeof why, err, sizeof err);
+  CHECK(ctx && strstr(cmp_device_name(ctx), "1 thread"));
+  cmp_destroy(ctx);
+  /* Listing devices either works or says why not, in one line. */
+  cmp_device_info dev[8];
+  err[0] = 0;
+  int n = cmp_list_devices(dev, 8, err, sizeof err);
+  CHECK(n >= 0 || (err[0] && !strchr(err, '\n')));
+}
+
 int main(int argc, char **argv) {
   int rc = test_open(argc, argv, "test_ops");
   if (rc) return rc;
+  test_backend_choice();
   test_arena();
   test_views();
   test_upload_u8();

@@ -278,6 +278,7 @@ static void test_policy_statistics(void) {
 }
 
 int main(void) {
+  CHECK(!strcmp(sim_mujoco_version(), "2.2.2"));
   test_every_task_loads_and_steps();
   test_reset_is_uniform_and_apart();
   test_determinism_and_state_replay();

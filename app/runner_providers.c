@@ -1,0 +1,132 @@
+#include "runner_providers.h"
+
+#include "cost_pixel.h"
+#include "mb_err.h"
+#include "sim_oracle.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- oracle dynamics: roll out in copies of the true simulator ---------------------------------
+ */
+
+typedef struct oracle_dyn {
+  sim_oracle *oracle; /* thread pool with worlds and renderers */
+  double *state;      /* start state of the current replan */
+  int state_size;     /* its length */
+} oracle_dyn;
+
+static bool oracle_predict(void *user, const float *actions, int n, int horizon,
+                           uint8_t *final_frames, uint8_t *all_frames, char *err, size_t err_sz) {
+  oracle_dyn *o = user;
+  sim_oracle_request req = {
+      .start_state = o->state,
+      .state_size = o->state_size,
+      .actions = actions,
+      .n = n,
+      .horizon = horizon,
+      .final_frames = final_frames,
+      .all_frames = all_frames,
+  };
+  return sim_oracle_rollout(o->oracle, &req, err, err_sz);
+}
+
+static bool oracle_ee_paths(void *self, const float *actions, int n, int horizon, float *paths,
+                            char *err, size_t err_sz) {
+  oracle_dyn *o = self;
+  sim_oracle_request req = {
+      .start_state = o->state,
+      .state_size = o->state_size,
+      .actions = actions,
+      .n = n,
+      .horizon = horizon,
+      .ee_paths = paths,
+  };
+  return sim_oracle_rollout(o->oracle, &req, err, err_sz);
+}
+
+static bool oracle_begin(void *self, const app_dyn_context *ctx, char *err, size_t err_sz) {
+  oracle_dyn *o = self;
+  if (ctx->state_size != o->state_size)
+    return mb_fail(err, err_sz, "oracle: state of %d values, expected %d", ctx->state_size,
+                   o->state_size);
+  memcpy(o->state, ctx->state, sizeof(double) * (size_t)o->state_size);
+  return true;
+}
+
+static void oracle_destroy(void *self) {
+  oracle_dyn *o = self;
+  if (!o) return;
+  sim_oracle_free(o->oracle);
+  free(o->state);
+  free(o);
+}
+
+static bool make_oracle(app_dyn_provider *p, const app_runner_config *cfg, const sim_model *m,
+                        char *err, size_t err_sz) {
+  oracle_dyn *o = calloc(1, sizeof *o);
+  if (!o) return mb_fail(err, err_sz, "out of memory");
+  o->state_size = sim_model_state_size(m);
+  o->state = calloc((size_t)o->state_size, sizeof(double));
+  o->oracle = sim_oracle_create(m, cfg->oracle_threads > 0 ? cfg->oracle_threads : 1, err, err_sz);
+  if (!o->state || !o->oracle) {
+    oracle_destroy(o);
+    return false;
+  }
+  p->dyn.predict = oracle_predict;
+  p->dyn.user = o;
+  p->begin = oracle_begin;
+  p->ee_paths = oracle_ee_paths;
+  p->destroy = oracle_destroy;
+  p->self = o;
+  return true;
+}
+
+bool app_dyn_provider_make(app_dyn_provider *p, const app_runner_config *cfg, const sim_model *m,
+                           char *err, size_t err_sz) {
+  memset(p, 0, sizeof *p);
+  switch (cfg->dynamics) {
+    case APP_DYNAMICS_ORACLE:
+      return make_oracle(p, cfg, m, err, err_sz);
+    case APP_DYNAMICS_LEARNED:
+      return mb_fail(err, err_sz, "learned dynamics: the video model is not part of this build");
+  }
+  return mb_fail(err, err_sz, "unknown dynamics");
+}
+
+/* ---- pixel cost -------------------------------------------------------------------------------
+ */
+
+typedef struct pixel_cost {
+  uint8_t goal[SIM_IMAGE_BYTES]; /* the goal image */
+} pixel_cost;
+
+static bool pixel_set_goal(void *self, const uint8_t *goal, char *err, size_t err_sz) {
+  (void)err, (void)err_sz;
+  memcpy(((pixel_cost *)self)->goal, goal, SIM_IMAGE_BYTES);
+  return true;
+}
+
+static bool make_pixel(app_cost_provider *p, char *err, size_t err_sz) {
+  pixel_cost *c = calloc(1, sizeof *c);
+  if (!c) return mb_fail(err, err_sz, "out of memory");
+  p->cost = cost_pixel_make(c->goal);
+  p->set_goal = pixel_set_goal;
+  p->destroy = free;
+  p->self = c;
+  return true;
+}
+
+bool app_cost_provider_make(app_cost_provider *p, const app_runner_config *cfg, char *err,
+                            size_t err_sz) {
+  memset(p, 0, sizeof *p);
+  switch (cfg->cost) {
+    case APP_COST_PIXEL:
+      return make_pixel(p, err, err_sz);
+    case APP_COST_Q:
+    case APP_COST_REGRESSION:
+      return mb_fail(err, err_sz, "%s cost: the learned distances are not part of this build",
+                     app_cost_name(cfg->cost));
+  }
+  return mb_fail(err, err_sz, "unknown cost");
+}
