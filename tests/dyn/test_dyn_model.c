@@ -1,7 +1,9 @@
 /* The video model on the CPU backend: shapes, determinism, the planning path (decode the final
  * step only, one context shared by all rollouts) equals the training path (every step, contexts
  * tiled), parameter gradients against central finite differences for every part, save/load
- * round trip and refusal of foreign or mismatched checkpoints. */
+ * round trip and refusal of foreign or mismatched checkpoints. `test_dyn_model vulkan` also runs
+ * the same model on the Vulkan backend (validation layer on) and compares frames, loss and every
+ * parameter gradient with the CPU's. */
 #include "../test_util.h"
 #include "dyn_model.h"
 #include "mb_philox.h"
@@ -309,7 +311,81 @@ static void test_save_load(void) {
   unlink(path);
 }
 
-int main(void) {
+/* ---- another backend against the CPU ------------------------------------------------------- */
+
+static double rel_err(const float *a, const float *b, size_t n) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < n; i++) {
+    double d = (double)a[i] - b[i];
+    num += d * d, den += (double)b[i] * b[i];
+  }
+  return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static void test_backend(const char *name) {
+  char err[512], why[256];
+  cmp_backend_choice choice;
+  if (!cmp_parse_backend(name, &choice)) {
+    CHECK_MSG(false, "unknown backend %s", name);
+    return;
+  }
+  cmp_options opt = cmp_options_default();
+  opt.validation = true;
+  cmp_ctx *other = cmp_create(choice, &opt, why, sizeof why, err, sizeof err);
+  CHECK_MSG(other, "cannot start %s: %s", name, err);
+  if (!other) return;
+  fprintf(stderr, "test_dyn_model: comparing %s (%s) with the CPU\n", cmp_backend_name(other),
+          cmp_device_name(other));
+  for (int blur = 0; blur < 2; blur++) {
+    dyn_config cfg = dyn_config_default();
+    cfg.latent = 8;
+    cfg.mask_bias = 0.5f;
+    cfg.blur_sigma = blur ? 2.0f : 0.0f;
+    int ni = 2, nr = 4, T = 3;
+    cmp_ctx *ctxs[2] = {g_ctx, other};
+    float *frames[2], *grads[2][DYN_PARTS], loss[2];
+    uint8_t *ctxf = rand_frames(cfg.context * ni, 20), *tgt = rand_frames(nr * T, 21);
+    float *act = rand_actions(T * nr, 22);
+    for (int k = 0; k < 2; k++) {
+      dyn_model *m = dyn_model_create(ctxs[k], &cfg, 9, true, err, sizeof err);
+      dyn_data *d = dyn_data_create(m, ni, nr, T, nr * T, true);
+      dyn_model_zero_grad(m);
+      dyn_encode(d, ctxf, ni);
+      dyn_rollout(d, act, nr, T);
+      const cmp_tensor *y = dyn_decode(d, 1, T);
+      frames[k] = malloc((size_t)nr * T * 3 * 4096 * sizeof(float));
+      cmp_download(ctxs[k], &(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64}, frames[k]);
+      loss[k] = dyn_backward(d, tgt);
+      for (int p = 0; p < DYN_PARTS; p++) {
+        grads[k][p] = malloc(cmp_numel(&m->parts[p]->grads) * sizeof(float));
+        cmp_download(ctxs[k], &m->parts[p]->grads, grads[k][p]);
+      }
+      if (k == 1) {
+        for (int p = 0; p < DYN_PARTS; p++) {
+          double e = rel_err(grads[1][p], grads[0][p], cmp_numel(&m->parts[p]->grads));
+          CHECK_MSG(e < 1e-3, "%s, blur %d: %s gradients differ from the CPU's by %.3g", name, blur,
+                    m->parts[p]->prefix, e);
+        }
+      }
+      dyn_data_destroy(d);
+      dyn_model_destroy(m);
+    }
+    double e = rel_err(frames[1], frames[0], (size_t)nr * T * 3 * 4096);
+    CHECK_MSG(e < 1e-5, "%s, blur %d: frames differ from the CPU's by %.3g", name, blur, e);
+    CHECK_NEAR(loss[1], loss[0], 1e-5 * loss[0]);
+    for (int k = 0; k < 2; k++) {
+      free(frames[k]);
+      for (int p = 0; p < DYN_PARTS; p++) free(grads[k][p]);
+    }
+    free(ctxf), free(tgt), free(act);
+  }
+  cmp_sync(other);
+  int msgs = cmp_validation_message_count(other);
+  CHECK_MSG(msgs == 0, "%d validation message(s)", msgs);
+  cmp_destroy(other);
+}
+
+int main(int argc, char **argv) {
   char err[256];
   cmp_options opt = cmp_options_default();
   opt.threads = 2;
@@ -323,6 +399,7 @@ int main(void) {
   test_gradients(1.5f);
   test_blur();
   test_save_load();
+  for (int i = 1; i < argc; i++) test_backend(argv[i]);
   cmp_destroy(g_ctx);
   return test_exit_code("test_dyn_model");
 }
