@@ -86,9 +86,18 @@ bool dyn_planner_predict(dyn_planner *p, const float *actions, int n, int horizo
                          uint8_t *final_frames, uint8_t *all_frames, char *err, size_t err_sz) {
   if (!p->has_context)
     return mb_fail(err, err_sz, "dynamics: no observation to predict from (set the context first)");
-  if (horizon < 1 || horizon > p->horizon)
-    return mb_fail(err, err_sz, "dynamics: horizon %d (the model was set up for 1 .. %d)", horizon,
-                   p->horizon);
+  if (horizon < 1) return mb_fail(err, err_sz, "dynamics: horizon %d", horizon);
+  if (horizon > p->horizon) { /* the planner's horizon grew: a rare settings change, not per plan */
+    dyn_data *d = dyn_data_create(p->model, 1, p->max_samples, horizon, p->max_samples, false);
+    float *a =
+        realloc(p->actions_tm, (size_t)horizon * p->max_samples * DYN_ACTION_DIM * sizeof(float));
+    if (!a) cmp_die("dyn_planner_predict: out of memory");
+    p->actions_tm = a;
+    dyn_data_destroy(p->data);
+    p->data = d;
+    p->horizon = horizon;
+    if (p->has_context) dyn_encode(p->data, p->context, 1);
+  }
   if (n < 1) return mb_fail(err, err_sz, "dynamics: %d action sequences", n);
   for (int c0 = 0; c0 < n; c0 += p->max_samples) {
     int nc = n - c0 < p->max_samples ? n - c0 : p->max_samples;

@@ -16,7 +16,7 @@ typedef struct dyn_planner {
   bool owns_model;   /* destroy the model with the planner */
   dyn_data *data;    /* activations for max_samples rollouts (owned) */
   int max_samples;   /* rollouts per batched pass; more are done in passes of this size */
-  int horizon;       /* longest action sequence */
+  int horizon;       /* longest action sequence allocated for (grows on demand) */
   bool has_context;  /* a context has been encoded */
   float *actions_tm; /* (horizon x max_samples x 4) time-major staging (owned) */
   uint8_t context[DYN_MAX_CONTEXT * DYN_FRAME_BYTES]; /* the context frames, oldest first */
@@ -46,8 +46,9 @@ void dyn_planner_destroy(dyn_planner *p); /* NULL is fine */
  * copied. Encodes at once. */
 void dyn_planner_set_context(dyn_planner *p, const uint8_t *current, const uint8_t *previous);
 
-/* The cem_dynamics over this planner (p must outlive it). predict fails (err) without a context or
- * for a horizon over the planner's. */
+/* The cem_dynamics over this planner (p must outlive it). predict fails (err) without a context; a
+ * horizon longer than the planner's makes it reallocate its activations once (a settings change).
+ */
 cem_dynamics dyn_planner_dynamics(dyn_planner *p);
 
 /* The same as calling the cem_dynamics: n action sequences (n x horizon x 4, row-major) ->

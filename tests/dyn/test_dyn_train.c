@@ -214,7 +214,20 @@ static void test_resume(void) {
     for (int i = 0; i < 3; i++)
       CHECK(!memcmp(fin + (size_t)i * DYN_FRAME_BYTES, all + ((size_t)i * 4 + 3) * DYN_FRAME_BYTES,
                     DYN_FRAME_BYTES));
-    CHECK(!dyn.predict(dyn.user, act, 3, 5, fin, NULL, err, sizeof err)); /* horizon too long */
+    /* A longer horizon than allocated: the planner grows once and predicts its first 4 steps as
+     * before (rollouts are causal). */
+    float act5[3 * 5 * 4];
+    for (int i = 0; i < 3; i++)
+      for (int t = 0; t < 5; t++)
+        for (int k = 0; k < 4; k++)
+          act5[(i * 5 + t) * 4 + k] = t < 4 ? act[(i * 4 + t) * 4 + k] : 0.5f;
+    uint8_t *all5 = malloc(3 * 5 * DYN_FRAME_BYTES), *fin5 = malloc(3 * DYN_FRAME_BYTES);
+    CHECK_MSG(dyn.predict(dyn.user, act5, 3, 5, fin5, all5, err, sizeof err), "%s", err);
+    CHECK(pl->horizon == 5);
+    for (int i = 0; i < 3; i++)
+      CHECK(!memcmp(all5 + ((size_t)i * 5 + 3) * DYN_FRAME_BYTES,
+                    all + ((size_t)i * 4 + 3) * DYN_FRAME_BYTES, DYN_FRAME_BYTES));
+    free(all5), free(fin5);
     /* More candidates than one pass holds: done in passes, same answers. */
     dyn_planner *p2 = dyn_planner_load(g_ctx, a, 2, 4, err, sizeof err);
     dyn_planner_set_context(p2, tr.img, NULL);
