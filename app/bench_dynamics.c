@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 bool app_bench_dynamics_rollout(cmp_ctx *ctx, const char *run_dir, int samples, int horizon,
@@ -24,8 +25,9 @@ bool app_bench_dynamics_rollout(cmp_ctx *ctx, const char *run_dir, int samples, 
 void app_bench_dynamics_print(const cmp_ctx *ctx, const dyn_bench_result *r) {
   printf("  %-30s %-34s %9.1f ms (median %.1f) %6.1f GFLOP/s\n", "learned dynamics rollout", "",
          r->ms_best, r->ms_median, r->gflop / (r->ms_best * 1e-3));
-  printf("  %-30s %d x %d steps, final frames, %s backend; context %.1f ms\n", "", r->samples,
-         r->horizon, cmp_backend_name(ctx), r->ms_context);
+  printf("  %-30s %d x %d steps, final frames, %s backend; context %.1f ms; process CPU %.1f ms "
+         "(median call)\n",
+         "", r->samples, r->horizon, cmp_backend_name(ctx), r->ms_context, r->cpu_ms_median);
 }
 
 void app_bench_dynamics_json(mb_jw *w, const cmp_ctx *ctx, const dyn_bench_result *r) {
@@ -40,6 +42,7 @@ void app_bench_dynamics_json(mb_jw *w, const cmp_ctx *ctx, const dyn_bench_resul
   mb_jw_kv_double(w, "ms_best", r->ms_best);
   mb_jw_kv_double(w, "ms_median", r->ms_median);
   mb_jw_kv_double(w, "ms_context", r->ms_context);
+  mb_jw_kv_double(w, "cpu_ms_median", r->cpu_ms_median);
   mb_jw_kv_double(w, "gflop", r->gflop);
   mb_jw_end_object(w);
 }
@@ -111,6 +114,12 @@ done:
   return rc;
 }
 
+static double cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int by_value(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -158,7 +167,7 @@ int app_bench_train_dynamics(int argc, char **argv) {
   enum { EPS = 64, FRAMES = 31 };
   uint8_t *img = malloc((size_t)EPS * FRAMES * DYN_FRAME_BYTES);
   float *act = malloc((size_t)EPS * (FRAMES - 1) * DYN_ACTION_DIM * sizeof *act);
-  double *ms = malloc((size_t)steps * sizeof *ms);
+  double *ms = malloc((size_t)steps * 2 * sizeof *ms), *cpu = ms + steps;
   if (!img || !act || !ms) {
     rc = app_failure(cmd, "out of memory");
     free(img), free(act), free(ms);
@@ -176,15 +185,16 @@ int app_bench_train_dynamics(int argc, char **argv) {
   bool ok = t != NULL;
   float loss = 0;
   for (int s = 0; ok && s <= steps; s++) { /* step 1 warms up */
-    double t0 = mb_now();
+    double t0 = mb_now(), c0 = cpu_now();
     ok = dyn_trainer_step(t, s + 1, &loss, err, sizeof err);
     cmp_sync(ctx);
-    if (s > 0) ms[s - 1] = (mb_now() - t0) * 1e3;
+    if (s > 0) ms[s - 1] = (mb_now() - t0) * 1e3, cpu[s - 1] = (cpu_now() - c0) * 1e3;
   }
   if (!ok) {
     rc = app_failure(cmd, "%s", err);
   } else {
     qsort(ms, (size_t)steps, sizeof *ms, by_value);
+    qsort(cpu, (size_t)steps, sizeof *cpu, by_value);
     dyn_flops f = dyn_model_flops(&p.model);
     /* Forward over the window, backward about twice that. */
     double gflop = 3.0 * batch * (f.encode + p.horizon * (f.step + f.decode)) * 1e-9;
@@ -202,6 +212,7 @@ int app_bench_train_dynamics(int argc, char **argv) {
       mb_jw_kv_int(&w, "steps", steps);
       mb_jw_kv_double(&w, "ms_best", ms[0]);
       mb_jw_kv_double(&w, "ms_median", ms[steps / 2]);
+      mb_jw_kv_double(&w, "cpu_ms_median", cpu[steps / 2]);
       mb_jw_kv_double(&w, "gflop_per_step", gflop);
       mb_jw_end_object(&w);
       char *text = mb_jw_take(&w);
@@ -210,9 +221,9 @@ int app_bench_train_dynamics(int argc, char **argv) {
     } else {
       printf("backend %s: %s\n", cmp_backend_name(ctx), why);
       printf("  %-30s batch %d x %d frames, latent %d, blur %g: %9.1f ms (median %.1f) "
-             "%6.1f GFLOP/s, %.1f windows/s\n",
+             "%6.1f GFLOP/s, %.1f windows/s; process CPU %.1f ms (median step)\n",
              "train dynamics step", batch, p.horizon, p.model.latent, p.model.blur_sigma, ms[0],
-             ms[steps / 2], gflop / (ms[0] * 1e-3), batch / (ms[steps / 2] * 1e-3));
+             ms[steps / 2], gflop / (ms[0] * 1e-3), batch / (ms[steps / 2] * 1e-3), cpu[steps / 2]);
     }
     rc = APP_EXIT_OK;
   }

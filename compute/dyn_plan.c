@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 dyn_planner *dyn_planner_create(dyn_model *model, int max_samples, int horizon) {
   if (max_samples < 1 || horizon < 1)
@@ -140,6 +141,12 @@ cem_dynamics dyn_planner_dynamics(dyn_planner *p) {
 
 /* ---- timing --------------------------------------------------------------------------------- */
 
+static double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -165,7 +172,7 @@ bool dyn_bench_rollout(cmp_ctx *ctx, const char *run_dir, int samples, int horiz
   }
   uint8_t *frame = malloc(2 * DYN_FRAME_BYTES), *final = malloc((size_t)samples * DYN_FRAME_BYTES);
   float *act = malloc((size_t)samples * horizon * DYN_ACTION_DIM * sizeof(float));
-  double *ms = malloc((size_t)reps * sizeof(double));
+  double *ms = malloc((size_t)reps * 2 * sizeof(double)), *cpu = ms + reps;
   if (!frame || !final || !act || !ms) cmp_die("dyn_bench_rollout: out of memory");
   for (int i = 0; i < 2 * DYN_FRAME_BYTES; i++)
     frame[i] = (uint8_t)mb_philox_u32(3, 0, (uint64_t)i);
@@ -177,16 +184,20 @@ bool dyn_bench_rollout(cmp_ctx *ctx, const char *run_dir, int samples, int horiz
     double t0 = mb_now();
     dyn_planner_set_context(p, frame + DYN_FRAME_BYTES, frame);
     cmp_sync(ctx);
-    double t1 = mb_now();
+    double t1 = mb_now(), c1 = cpu_seconds();
     ok = dyn_planner_predict(p, act, samples, horizon, final, NULL, err, err_sz);
-    double t2 = mb_now();
+    cmp_sync(ctx);
+    double t2 = mb_now(), c2 = cpu_seconds();
     if (r >= 0) {
       ms[r] = (t2 - t1) * 1e3;
+      cpu[r] = (c2 - c1) * 1e3;
       if ((t1 - t0) * 1e3 < out->ms_context) out->ms_context = (t1 - t0) * 1e3;
     }
   }
   if (ok) {
     qsort(ms, (size_t)reps, sizeof *ms, cmp_double);
+    qsort(cpu, (size_t)reps, sizeof *cpu, cmp_double);
+    out->cpu_ms_median = cpu[reps / 2];
     out->samples = samples;
     out->horizon = horizon;
     out->reps = reps;

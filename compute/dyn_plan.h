@@ -66,6 +66,8 @@ typedef struct dyn_bench_result {
   double ms_best;       /* fastest predict call */
   double ms_median;     /* median predict call */
   double ms_context;    /* encoding the context (once per replan), best */
+  double cpu_ms_median; /* process CPU time of the median call (all threads): on a shared
+                           machine, this over the thread count is what an idle one would take */
   double gflop;         /* work of one predict call (dyn_model_flops) */
   char model[600];      /* "untrained, latent 32" or the checkpoint path */
 } dyn_bench_result;
