@@ -35,7 +35,7 @@ int app_train_dynamics(int argc, char **argv) {
       {"latent", 0, 0, G_OPTION_ARG_INT, &latent, "latent channels (default 32)", "L"},
       {"context", 0, 0, G_OPTION_ARG_INT, &context, "context frames, 1 or 2 (default 2)", "K"},
       {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur,
-       "also warp the context blurred by this sigma in pixels, 0 = off (default 0)", "SIGMA"},
+       "also warp the context blurred by this sigma in pixels, 0 = off (default 3)", "SIGMA"},
       {"max-episodes", 0, 0, G_OPTION_ARG_INT64, &max_episodes,
        "train episodes to load (default: the whole train split)", "N"},
       {"val-episodes", 0, 0, G_OPTION_ARG_INT64, &val_episodes,

@@ -40,7 +40,7 @@ static int out_channels(const dyn_config *c) {
 
 dyn_config dyn_config_default(void) {
   dyn_config c = {
-      .context = 2, .latent = 32, .flow_scale = 2.0f, .mask_bias = 3.0f, .blur_sigma = 0.0f};
+      .context = 2, .latent = 32, .flow_scale = 2.0f, .mask_bias = 3.0f, .blur_sigma = 3.0f};
   return c;
 }
 

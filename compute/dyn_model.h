@@ -26,11 +26,13 @@
  * and rollout n belongs to context n % ni, so one context serves all candidates of a plan and a
  * batch of contexts serves its windows without copies.
  *
- * FLOPs (a multiply-add counts 2; dyn_model_flops): per predicted step per rollout the cell's two
- * 3x3 convs, 2 x 64 px x L x L x 9 x 2 = 2.36 M at L = 32 (FiLM 0.5 k); decoding one frame
- * 2.1 M + 4.2 M + 3.1 M = 9.4 M (+ 0.2 M warp and compositing); encoding a context 36 M + 19 M
- * of skips, once per replan. A plan of 200 x 13 with only the final frames decoded is
- * 200 x (13 x 2.36 + 9.6) M = 8.1 GFLOP.
+ * FLOPs (a multiply-add counts 2; dyn_model_flops), defaults: per predicted step per rollout
+ * the cell's two 3x3 convs, 2 x 64 px x L x L x 9 x 2 = 2.36 M at L = 32 (+ FiLM and elementwise:
+ * 2.37 M); decoding one frame 2.1 M + 4.2 M + 3.7 M of transposed convs + 0.3 M of warps and
+ * compositing = 10.4 M (9.7 M without blur); encoding a context 55 M + 27 M of blur, once per
+ * replan. A plan of 200 x 13 with only the final frames decoded: 200 x (13 x 2.37 + 10.4) M =
+ * 8.2 GFLOP, i.e. 3.2 MFLOP per predicted step per candidate; the budget of 300 ms holds at 28
+ * GFLOP/s, about a third of what the CPU backend reaches on these layers on 2 idle cores.
  *
  * Training (dyn_decode of every step after dyn_rollout, then dyn_backward) rolls out from the
  * context exactly as planning does: the model always continues from its own latent predictions,
@@ -60,7 +62,7 @@ typedef struct dyn_config {
   float blur_sigma; /* > 0: also warp a Gaussian-blurred context (pixels), mixed in per pixel */
 } dyn_config;
 
-/* The defaults: K = 2, L = 32, flow scale 2, mask bias 3, no blur. */
+/* The defaults: K = 2, L = 32, flow scale 2, mask bias 3, blur sigma 3 (pixels). */
 dyn_config dyn_config_default(void);
 /* One line naming the first invalid field, or true. */
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz);
