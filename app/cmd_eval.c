@@ -194,6 +194,7 @@ static char *results_json(const eval_job *job, int threads, double wall) {
   mb_jw_kv_int(&w, "elites", job->cfg.cem.elites);
   mb_jw_kv_int(&w, "horizon", job->cfg.cem.horizon);
   mb_jw_kv_int(&w, "actions_per_plan", job->cfg.actions_per_plan);
+  mb_jw_kv_bool(&w, "score_at_episode_end", job->cfg.score_at_episode_end);
   mb_jw_end_object(&w);
   mb_jw_kv_int(&w, "episodes", n);
   mb_jw_kv_int(&w, "successes", succ);
@@ -237,6 +238,7 @@ int app_cmd_eval(int argc, char **argv) {
   gchar *json = NULL, *png = NULL, *trace = NULL, *backend_name = NULL;
   gint64 seed = 1;
   gint threads = 1, count = 0, samples = 0, iterations = 0, elites = 0, horizon = 0, per_plan = 0;
+  gboolean fixed_horizon = FALSE;
   GOptionEntry entries[] = {
       {"task", 't', 0, G_OPTION_ARG_STRING, &task_name, "reach, push1, push3 or door", "T"},
       {"goals", 'g', 0, G_OPTION_ARG_FILENAME, &goals, "goal suite folder (mbold goals)", "DIR"},
@@ -259,6 +261,10 @@ int app_cmd_eval(int argc, char **argv) {
       {"horizon", 0, 0, G_OPTION_ARG_INT, &horizon, "planning horizon (13)", "N"},
       {"actions-per-plan", 0, 0, G_OPTION_ARG_INT, &per_plan, "actions executed per replan (6)",
        "N"},
+      {"fixed-horizon", 0, 0, G_OPTION_ARG_NONE, &fixed_horizon,
+       "near the episode's end, still score the frame `horizon` steps ahead (default: the frame "
+       "after the episode's last action)",
+       NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   int rc =
       app_parse_options(cmd, "", "Evaluates the planner on a goal suite.", entries, &argc, &argv);
@@ -305,6 +311,7 @@ int app_cmd_eval(int argc, char **argv) {
   if (elites) cfg.cem.elites = elites;
   if (horizon) cfg.cem.horizon = horizon;
   if (per_plan) cfg.actions_per_plan = per_plan;
+  cfg.score_at_episode_end = !fixed_horizon;
   if (!cem_params_check(&cfg.cem, err, sizeof err)) {
     app_bad_input(cmd, "planner: %s", err);
     goto done;

@@ -22,21 +22,21 @@ typedef enum cmd_kind {
 } cmd_kind;
 
 typedef struct cmd {
-  cmd_kind kind;                  /* what to do */
-  app_runner_config cfg;          /* CMD_CONFIGURE (strings owned below) */
+  cmd_kind kind;                     /* what to do */
+  app_runner_config cfg;             /* CMD_CONFIGURE (strings owned below) */
   char *assets, *dyn_run, *dist_run; /* owned copies of cfg's strings */
-  cem_params cem;                 /* CMD_PARAMS */
-  int actions_per_plan;           /* CMD_PARAMS */
-  uint8_t image[SIM_IMAGE_BYTES]; /* CMD_GOAL */
-  bool have_pos;                  /* CMD_GOAL */
-  sim_positions pos;              /* CMD_GOAL */
-  int target;                     /* CMD_GOAL */
-  double *state;                  /* CMD_GOAL start state (owned, may be NULL) */
-  int state_size;                 /* its length */
-  uint64_t seed;                  /* CMD_RESET */
-  int k;                          /* CMD_PLACE */
-  double x, y;                    /* CMD_PLACE */
-  double seconds;                 /* CMD_PLAYBACK */
+  cem_params cem;                    /* CMD_PARAMS */
+  int actions_per_plan;              /* CMD_PARAMS */
+  uint8_t image[SIM_IMAGE_BYTES];    /* CMD_GOAL */
+  bool have_pos;                     /* CMD_GOAL */
+  sim_positions pos;                 /* CMD_GOAL */
+  int target;                        /* CMD_GOAL */
+  double *state;                     /* CMD_GOAL start state (owned, may be NULL) */
+  int state_size;                    /* its length */
+  uint64_t seed;                     /* CMD_RESET */
+  int k;                             /* CMD_PLACE */
+  double x, y;                       /* CMD_PLACE */
+  double seconds;                    /* CMD_PLAYBACK */
 } cmd;
 
 static void cmd_free(cmd *c) {
@@ -49,36 +49,37 @@ static void cmd_free(cmd *c) {
 }
 
 struct gui_planner {
-  GThread *thread;           /* the worker */
-  GAsyncQueue *queue;        /* commands */
-  atomic_int interrupt;      /* a command wants the in-flight replan stopped */
-  GMutex lock;               /* guards `latest` */
-  gui_snapshot *latest;      /* newest snapshot */
+  GThread *thread;      /* the worker */
+  GAsyncQueue *queue;   /* commands */
+  atomic_int interrupt; /* a command wants the in-flight replan stopped */
+  GMutex lock;          /* guards `latest` */
+  gui_snapshot *latest; /* newest snapshot */
   /* Worker-only state below. */
-  app_runner *runner;        /* NULL until configured */
-  app_runner_config cfg;     /* current configuration */
-  cmd *cfg_owner;            /* holds cfg's strings */
-  bool running;              /* auto-advance */
-  bool have_goal;            /* an episode can run */
-  uint8_t goal[SIM_IMAGE_BYTES]; /* current goal */
-  bool have_goal_pos;        /* goal positions known */
-  sim_positions goal_pos;    /* they */
-  int target;                /* goal object */
-  double *start;             /* the episode's start state */
-  int start_size;            /* its length */
+  app_runner *runner;                   /* NULL until configured */
+  app_runner_config cfg;                /* current configuration */
+  cmd *cfg_owner;                       /* holds cfg's strings */
+  bool running;                         /* auto-advance */
+  bool have_goal;                       /* an episode can run */
+  uint8_t goal[SIM_IMAGE_BYTES];        /* current goal */
+  bool have_goal_pos;                   /* goal positions known */
+  sim_positions goal_pos;               /* they */
+  int target;                           /* goal object */
+  double *start;                        /* the episode's start state */
+  int start_size;                       /* its length */
   gui_replan *replans[GUI_MAX_REPLANS]; /* this episode's */
-  int n_replans;             /* used */
-  gui_replan *current;       /* the replan being built */
-  int step_replan[GUI_MAX_STEPS + 1]; /* replan current at each step */
-  double playback;           /* seconds per executed action */
-  double last_plan_seconds;  /* of the last replan */
-  uint64_t seq, episode_id, error_seq; /* counters */
-  char error[512];           /* last error */
-  char status[256];          /* status line */
-  bool planning;             /* replan in flight */
+  int n_replans;                        /* used */
+  gui_replan *current;                  /* the replan being built */
+  int step_replan[GUI_MAX_STEPS + 1];   /* replan current at each step */
+  double playback;                      /* seconds per executed action */
+  double last_plan_seconds;             /* of the last replan */
+  uint64_t seq, episode_id, error_seq;  /* counters */
+  char error[512];                      /* last error */
+  char status[256];                     /* status line */
+  bool planning;                        /* replan in flight */
 };
 
-/* ---- reference counting ----------------------------------------------------------------------- */
+/* ---- reference counting -----------------------------------------------------------------------
+ */
 
 gui_replan *gui_replan_ref(gui_replan *r) {
   atomic_fetch_add(&r->refs, 1);
@@ -175,7 +176,8 @@ static void set_status(gui_planner *p, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* ---- the episode ------------------------------------------------------------------------------ */
+/* ---- the episode ------------------------------------------------------------------------------
+ */
 
 static void drop_replans(gui_planner *p) {
   for (int i = 0; i < p->n_replans; i++) gui_replan_unref(p->replans[i]);
@@ -337,8 +339,8 @@ static void handle(gui_planner *p, cmd *c) {
       configure(p, c);
       return; /* c is kept as cfg_owner */
     case CMD_PARAMS:
-      if (p->runner && !app_runner_set_params(p->runner, &c->cem, c->actions_per_plan, err,
-                                              sizeof err))
+      if (p->runner &&
+          !app_runner_set_params(p->runner, &c->cem, c->actions_per_plan, err, sizeof err))
         set_error(p, err);
       else {
         p->cfg.cem = c->cem;
@@ -376,8 +378,10 @@ static void handle(gui_planner *p, cmd *c) {
         p->start = malloc(sizeof(double) * (size_t)n);
         p->start_size = n;
         sim_world_get_state(w, p->start);
-        if (p->have_goal) start_episode(p);
-        else set_status(p, "reset with seed %llu: pick a goal", (unsigned long long)c->seed);
+        if (p->have_goal)
+          start_episode(p);
+        else
+          set_status(p, "reset with seed %llu: pick a goal", (unsigned long long)c->seed);
       }
       break;
     case CMD_PLACE:
@@ -412,8 +416,11 @@ static void handle(gui_planner *p, cmd *c) {
       publish(p);
       advance(p);
       break;
-    case CMD_PLAYBACK: p->playback = c->seconds; break;
-    case CMD_QUIT: break;
+    case CMD_PLAYBACK:
+      p->playback = c->seconds;
+      break;
+    case CMD_QUIT:
+      break;
   }
   cmd_free(c);
   publish(p);
@@ -524,9 +531,15 @@ void gui_planner_reset(gui_planner *p, uint64_t seed) {
   push(p, c, true);
 }
 
-void gui_planner_run(gui_planner *p) { push_simple(p, CMD_RUN, false); }
-void gui_planner_pause(gui_planner *p) { push_simple(p, CMD_PAUSE, true); }
-void gui_planner_step(gui_planner *p) { push_simple(p, CMD_STEP, false); }
+void gui_planner_run(gui_planner *p) {
+  push_simple(p, CMD_RUN, false);
+}
+void gui_planner_pause(gui_planner *p) {
+  push_simple(p, CMD_PAUSE, true);
+}
+void gui_planner_step(gui_planner *p) {
+  push_simple(p, CMD_STEP, false);
+}
 
 void gui_planner_place_object(gui_planner *p, int k, double x, double y) {
   cmd *c = g_new0(cmd, 1);

@@ -11,27 +11,27 @@
 #define LIVE_FPS   30.0
 
 struct gui_scene {
-  GThread *thread;          /* the renderer */
-  GMutex lock;              /* guards everything below */
-  GCond wake;               /* something changed */
-  char *assets;             /* scenes folder (owned) */
-  bool quit;                /* stop the thread */
-  sim_task task;            /* wanted scene */
-  bool task_changed;        /* reload the model */
-  double *state;            /* latest state (n doubles) or NULL */
-  int state_n;              /* its length */
-  sim_task state_task;      /* the task the state belongs to */
-  bool state_changed;       /* render again */
-  sim_free_camera cam;      /* wanted camera */
-  bool have_cam;            /* cam was set */
-  int width, height;        /* wanted size */
-  bool live;                /* render continuously */
-  gui_scene_frame *ready;   /* newest frame not taken */
-  char *error;              /* error not reported yet */
-  bool have_default_cam;    /* default_cam valid */
+  GThread *thread;             /* the renderer */
+  GMutex lock;                 /* guards everything below */
+  GCond wake;                  /* something changed */
+  char *assets;                /* scenes folder (owned) */
+  bool quit;                   /* stop the thread */
+  sim_task task;               /* wanted scene */
+  bool task_changed;           /* reload the model */
+  double *state;               /* latest state (n doubles) or NULL */
+  int state_n;                 /* its length */
+  sim_task state_task;         /* the task the state belongs to */
+  bool state_changed;          /* render again */
+  sim_free_camera cam;         /* wanted camera */
+  bool have_cam;               /* cam was set */
+  int width, height;           /* wanted size */
+  bool live;                   /* render continuously */
+  gui_scene_frame *ready;      /* newest frame not taken */
+  char *error;                 /* error not reported yet */
+  bool have_default_cam;       /* default_cam valid */
   sim_free_camera default_cam; /* the scene's default */
-  double fps, render_ms;    /* rates */
-  uint64_t seq;             /* frames made */
+  double fps, render_ms;       /* rates */
+  uint64_t seq;                /* frames made */
 };
 
 void gui_scene_frame_free(gui_scene_frame *f) {
@@ -124,8 +124,8 @@ static gpointer scene_thread(gpointer data) {
     int w = s->width > 0 ? s->width : 640, h = s->height > 0 ? s->height : 480;
     if (w > MAX_VIEW_W) w = MAX_VIEW_W;
     if (h > MAX_VIEW_H) h = MAX_VIEW_H;
-    bool state_ok = s->state && s->state_task == c.task &&
-                    s->state_n == sim_model_state_size(c.model);
+    bool state_ok =
+        s->state && s->state_task == c.task && s->state_n == sim_model_state_size(c.model);
     if (state_ok) {
       char err[256];
       sim_world_set_state(c.world, s->state, s->state_n, err, sizeof err);

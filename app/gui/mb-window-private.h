@@ -66,10 +66,10 @@ struct _MbWindow {
   GtkSpinButton *samples_spin, *iterations_spin, *elites_spin, *horizon_spin, *per_plan_spin;
   GtkSpinButton *seed_spin;
   GtkScale *playback_scale;
-  GtkStringList *distance_runs;   /* labels of the distance dropdown */
-  GtkStringList *dynamics_runs;   /* labels of the dynamics dropdown */
-  GPtrArray *distance_paths;      /* run folders, parallel to distance_runs (index 0: none) */
-  GPtrArray *dynamics_paths;      /* parallel to dynamics_runs (index 0: oracle) */
+  GtkStringList *distance_runs; /* labels of the distance dropdown */
+  GtkStringList *dynamics_runs; /* labels of the dynamics dropdown */
+  GPtrArray *distance_paths;    /* run folders, parallel to distance_runs (index 0: none) */
+  GPtrArray *dynamics_paths;    /* parallel to dynamics_runs (index 0: oracle) */
 
   /* readouts */
   GtkLabel *ro_step, *ro_cost, *ro_true, *ro_success, *ro_plan, *ro_fps;
@@ -77,51 +77,51 @@ struct _MbWindow {
   /* workers */
   gui_scene *scene;
   gui_planner *planner;
-  char *assets;                   /* assets folder */
-  sim_task task;                  /* current task */
-  bool configuring;               /* suppress widget callbacks while filling widgets */
+  char *assets;     /* assets folder */
+  sim_task task;    /* current task */
+  bool configuring; /* suppress widget callbacks while filling widgets */
 
   /* what the widgets show */
-  gui_snapshot *shown;            /* the snapshot drawn last (ref) */
-  uint64_t shown_scene_seq;       /* scene frame drawn last */
-  int shown_replan;               /* replan index the candidates panel shows (-1 none) */
-  int shown_iterations;           /* its iterations shown */
-  uint64_t shown_episode;         /* episode the timeline shows */
-  int shown_step;                 /* step the timeline shows */
-  uint64_t shown_error_seq;       /* last error reported */
-  int scrub_step;                 /* -1: live; else the step the scrubber shows */
-  gui_scene_frame *last_frame;    /* newest scene frame (for screenshots) */
-  bool camera_set;                /* the scene's default camera was applied */
-  char *last_error;               /* last error shown to the user */
-  int errors_shown;               /* error dialogs shown */
+  gui_snapshot *shown;         /* the snapshot drawn last (ref) */
+  uint64_t shown_scene_seq;    /* scene frame drawn last */
+  int shown_replan;            /* replan index the candidates panel shows (-1 none) */
+  int shown_iterations;        /* its iterations shown */
+  uint64_t shown_episode;      /* episode the timeline shows */
+  int shown_step;              /* step the timeline shows */
+  uint64_t shown_error_seq;    /* last error reported */
+  int scrub_step;              /* -1: live; else the step the scrubber shows */
+  gui_scene_frame *last_frame; /* newest scene frame (for screenshots) */
+  bool camera_set;             /* the scene's default camera was applied */
+  char *last_error;            /* last error shown to the user */
+  int errors_shown;            /* error dialogs shown */
 
   /* goals */
-  mb_goal_entry *goals;           /* (n_goals) */
-  int n_goals;                    /* used */
-  int current_goal;               /* index, -1 none */
-  char *suite_dir;                /* loaded suite folder or NULL */
+  mb_goal_entry *goals; /* (n_goals) */
+  int n_goals;          /* used */
+  int current_goal;     /* index, -1 none */
+  char *suite_dir;      /* loaded suite folder or NULL */
 
   /* parts */
-  mb_jobs *jobs;                  /* training / collection jobs */
-  mb_heatmaps *heatmaps;          /* the heatmap tab */
-  bool demo;                      /* demo mode on */
-  int demo_goal;                  /* goal the demo runs */
-  int demo_successes, demo_runs;  /* running count */
-  guint demo_timeout;             /* pause between demo goals */
-  uint64_t demo_episode;          /* episode the demo started */
-  bool demo_waiting;              /* the demo's goal was sent; its episode has not started yet */
-  bool demo_counted;              /* the demo episode's outcome was counted */
+  mb_jobs *jobs;                 /* training / collection jobs */
+  mb_heatmaps *heatmaps;         /* the heatmap tab */
+  bool demo;                     /* demo mode on */
+  int demo_goal;                 /* goal the demo runs */
+  int demo_successes, demo_runs; /* running count */
+  guint demo_timeout;            /* pause between demo goals */
+  uint64_t demo_episode;         /* episode the demo started */
+  bool demo_waiting;             /* the demo's goal was sent; its episode has not started yet */
+  bool demo_counted;             /* the demo episode's outcome was counted */
 
   /* --stats */
-  bool stats;                     /* measure and print on exit */
-  gint64 last_tick_us;            /* previous frame-clock tick */
-  gint64 last_beat_us;            /* previous heartbeat */
-  double max_stall_ms;            /* longest main-loop stall while planning */
-  double max_stall_idle_ms;       /* longest while not planning */
-  double fps_sum;                 /* scene fps samples while planning */
-  int fps_samples;                /* their count */
-  double scene_fps_max;           /* best one-second scene fps */
-  guint beat_source;              /* heartbeat timer */
+  bool stats;               /* measure and print on exit */
+  gint64 last_tick_us;      /* previous frame-clock tick */
+  gint64 last_beat_us;      /* previous heartbeat */
+  double max_stall_ms;      /* longest main-loop stall while planning */
+  double max_stall_idle_ms; /* longest while not planning */
+  double fps_sum;           /* scene fps samples while planning */
+  int fps_samples;          /* their count */
+  double scene_fps_max;     /* best one-second scene fps */
+  guint beat_source;        /* heartbeat timer */
 };
 
 /* window-goals.c */
@@ -177,6 +177,8 @@ void mb_window_apply_config(MbWindow *win);
 app_runner_config mb_window_current_config(MbWindow *win);
 /* Switches task (scene, planner); load_default_suite: show the task's shipped goal suite. */
 void mb_window_set_task(MbWindow *win, sim_task task, bool load_default_suite);
+/* Adds "name": [x, y, w, h] of widget in window-surface coordinates to the open JSON object. */
+void mb_window_json_rect(MbWindow *win, mb_jw *w, const char *name, GtkWidget *widget);
 /* Writes the test/automation state file (MBOLD_TEST_STATE), if asked for. */
 void mb_window_write_test_state(MbWindow *win);
 

@@ -15,9 +15,12 @@ G_DEFINE_FINAL_TYPE(MbWindow, mb_window, GTK_TYPE_APPLICATION_WINDOW)
 static const char *const task_names[] = {"reach", "push1", "push3", "door", NULL};
 static const char *const cost_names[] = {"pixel", "q", "regression", NULL};
 
-/* ---- configuration ---------------------------------------------------------------------------- */
+/* ---- configuration ----------------------------------------------------------------------------
+ */
 
-static int spin_int(GtkSpinButton *s) { return gtk_spin_button_get_value_as_int(s); }
+static int spin_int(GtkSpinButton *s) {
+  return gtk_spin_button_get_value_as_int(s);
+}
 
 app_runner_config mb_window_current_config(MbWindow *win) {
   app_runner_config cfg = app_runner_default_config(win->task, win->assets);
@@ -99,7 +102,8 @@ void mb_window_set_task(MbWindow *win, sim_task task, bool load_default_suite) {
   g_free(dir);
 }
 
-/* ---- panel construction ----------------------------------------------------------------------- */
+/* ---- panel construction -----------------------------------------------------------------------
+ */
 
 static GtkWidget *grid_label(GtkGrid *grid, int row, const char *text) {
   GtkWidget *l = gtk_label_new(text);
@@ -167,8 +171,8 @@ static void build_planner_panel(MbWindow *win) {
   win->iterations_spin = grid_spin(win, row++, "Iterations", 1, 20, 3, "CEM iterations per replan");
   win->elites_spin = grid_spin(win, row++, "Elites", 1, 200, 10, "Samples that refit the mean/std");
   win->horizon_spin = grid_spin(win, row++, "Horizon", 1, 30, 13, "Actions per candidate");
-  win->per_plan_spin = grid_spin(win, row++, "Actions/plan", 1, 30, 6,
-                                 "Actions executed before replanning");
+  win->per_plan_spin =
+      grid_spin(win, row++, "Actions/plan", 1, 30, 6, "Actions executed before replanning");
   win->seed_spin = grid_spin(win, row++, "Seed", 0, 1e9, 1, "Reset seed and planner seed");
   grid_label(win->planner_grid, row, "Playback");
   GtkWidget *scale = gtk_scale_new_with_range(GTK_ORIENTATION_HORIZONTAL, 0, 0.5, 0.01);
@@ -194,7 +198,8 @@ static void connect_panel(MbWindow *win) {
   g_signal_connect(win->distance_drop, "notify::selected", G_CALLBACK(on_model_changed), win);
 }
 
-/* ---- scene camera ----------------------------------------------------------------------------- */
+/* ---- scene camera -----------------------------------------------------------------------------
+ */
 
 static void send_camera(MbWindow *win) {
   MbFreeCamera cam;
@@ -220,7 +225,8 @@ static void on_render_size(GObject *obj, GParamSpec *pspec, MbWindow *win) {
   send_camera(win);
 }
 
-/* ---- the tick: worker results into widgets ---------------------------------------------------- */
+/* ---- the tick: worker results into widgets ----------------------------------------------------
+ */
 
 static void update_readouts(MbWindow *win, const gui_snapshot *s) {
   char buf[128];
@@ -232,10 +238,12 @@ static void update_readouts(MbWindow *win, const gui_snapshot *s) {
   } else {
     snprintf(buf, sizeof buf, "%d / %d  (replan %d)", s->step, s->episode_steps, s->replans);
     gtk_label_set_text(win->ro_step, buf);
-    if (isnan(s->cost_now)) snprintf(buf, sizeof buf, "–");
+    if (isnan(s->cost_now))
+      snprintf(buf, sizeof buf, "–");
     else if (s->cost == APP_COST_PIXEL)
       snprintf(buf, sizeof buf, "%.5f pixel MSE", s->cost_now);
-    else snprintf(buf, sizeof buf, "%.1f steps (%s)", s->cost_now, app_cost_name(s->cost));
+    else
+      snprintf(buf, sizeof buf, "%.1f steps (%s)", s->cost_now, app_cost_name(s->cost));
     gtk_label_set_text(win->ro_cost, buf);
     if (s->have_goal_pos) {
       snprintf(buf, sizeof buf, "%.1f cm", 100 * s->goal_distance);
@@ -358,8 +366,10 @@ static gboolean on_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer data) 
     g_free(scene_err);
   }
   gui_snapshot *s = gui_planner_snapshot(win->planner);
-  if (!win->shown || s->seq != win->shown->seq) apply_snapshot(win, s);
-  else gui_snapshot_unref(s);
+  if (!win->shown || s->seq != win->shown->seq)
+    apply_snapshot(win, s);
+  else
+    gui_snapshot_unref(s);
   bool busy = win->shown && (win->shown->running || win->shown->planning);
   gui_scene_set_live(win->scene, busy || mb_window_running_jobs(win) > 0 || win->demo);
   if (win->stats) record_stats(win, gdk_frame_clock_get_frame_time(clock), busy);
@@ -398,15 +408,20 @@ void mb_window_print_stats(MbWindow *win) {
   fflush(stdout);
 }
 
-/* ---- test / automation state -------------------------------------------------------------------- */
+/* ---- test / automation state --------------------------------------------------------------------
+ */
 
-static void json_rect(mb_jw *w, MbWindow *win, const char *name, GtkWidget *widget) {
+/* A widget's rectangle in the window surface's coordinates (what X11 tools see), as
+ * "name": [x, y, width, height]; nothing when it is not on screen. */
+void mb_window_json_rect(MbWindow *win, mb_jw *w, const char *name, GtkWidget *widget) {
   graphene_rect_t r;
   if (!widget || !gtk_widget_get_mapped(widget) ||
       !gtk_widget_compute_bounds(widget, GTK_WIDGET(win), &r))
     return;
+  double sx = 0, sy = 0; /* client-side decorations shift the window inside its surface */
+  gtk_native_get_surface_transform(GTK_NATIVE(win), &sx, &sy);
   mb_jw_key(w, name);
-  double v[4] = {r.origin.x, r.origin.y, r.size.width, r.size.height};
+  double v[4] = {r.origin.x + sx, r.origin.y + sy, r.size.width, r.size.height};
   mb_jw_double_array(w, v, 4);
 }
 
@@ -418,23 +433,23 @@ void mb_window_write_test_state(MbWindow *win) {
   mb_jw_begin_object(&w);
   mb_jw_key(&w, "widgets");
   mb_jw_begin_object(&w);
-  json_rect(&w, win, "scene", GTK_WIDGET(win->scene_view));
-  json_rect(&w, win, "gallery", GTK_WIDGET(win->gallery));
-  json_rect(&w, win, "filmstrip", GTK_WIDGET(win->filmstrip));
-  json_rect(&w, win, "goal", GTK_WIDGET(win->goal_view));
-  json_rect(&w, win, "tabs", GTK_WIDGET(win->bottom_tabs));
-  json_rect(&w, win, "heatmap_button", GTK_WIDGET(win->heatmap_button_ref));
-  json_rect(&w, win, "heatmaps", GTK_WIDGET(win->heatmap_box));
+  mb_window_json_rect(win, &w, "scene", GTK_WIDGET(win->scene_view));
+  mb_window_json_rect(win, &w, "gallery", GTK_WIDGET(win->gallery));
+  mb_window_json_rect(win, &w, "filmstrip", GTK_WIDGET(win->filmstrip));
+  mb_window_json_rect(win, &w, "goal", GTK_WIDGET(win->goal_view));
+  mb_window_json_rect(win, &w, "tabs", GTK_WIDGET(win->bottom_tabs));
+  mb_window_json_rect(win, &w, "heatmap_button", GTK_WIDGET(win->heatmap_button_ref));
+  mb_window_json_rect(win, &w, "heatmaps", GTK_WIDGET(win->heatmap_box));
   for (int i = 0; i < mb_goal_gallery_get_n_items(win->gallery) && i < 64; i++) {
     char name[32];
     snprintf(name, sizeof name, "thumb%d", i);
-    json_rect(&w, win, name, mb_goal_gallery_get_thumbnail(win->gallery, i));
+    mb_window_json_rect(win, &w, name, mb_goal_gallery_get_thumbnail(win->gallery, i));
   }
   for (int i = 0; i < gtk_notebook_get_n_pages(win->bottom_tabs); i++) {
     GtkWidget *page = gtk_notebook_get_nth_page(win->bottom_tabs, i);
     char name[32];
     snprintf(name, sizeof name, "tab%d", i);
-    json_rect(&w, win, name, gtk_notebook_get_tab_label(win->bottom_tabs, page));
+    mb_window_json_rect(win, &w, name, gtk_notebook_get_tab_label(win->bottom_tabs, page));
   }
   mb_window_training_test_rects(win, &w);
   mb_jw_end_object(&w);
@@ -452,6 +467,8 @@ void mb_window_write_test_state(MbWindow *win) {
   mb_jw_kv_int(&w, "errors_shown", win->errors_shown);
   mb_jw_kv_int(&w, "heatmap_cells", mb_window_heatmap_cells_done(win));
   mb_jw_kv_bool(&w, "demo", win->demo);
+  mb_jw_kv_bool(&w, "agent_view", mb_scene_view_get_agent_view(win->scene_view));
+  mb_jw_kv_int(&w, "tab", gtk_notebook_get_current_page(win->bottom_tabs));
   mb_window_training_test_state(win, &w);
   double fps = 0;
   gui_scene_rates(win->scene, &fps, NULL);
@@ -459,7 +476,15 @@ void mb_window_write_test_state(MbWindow *win) {
   mb_jw_kv_double(&w, "scene_shown_fps", mb_scene_view_get_fps(win->scene_view));
   mb_jw_end_object(&w);
   char *text = mb_jw_take(&w);
-  if (text) mb_write_file_atomic(path, text, strlen(text), NULL, 0);
+  /* Replaced by rename so a reader never sees half a file; no fsync: this runs on the main
+   * thread twice a second and must not wait for the disk. */
+  char *tmp = g_strconcat(path, ".tmp", NULL);
+  FILE *f = text ? fopen(tmp, "w") : NULL;
+  if (f) {
+    fputs(text, f);
+    if (fclose(f) == 0) rename(tmp, path);
+  }
+  g_free(tmp);
   free(text);
 }
 
@@ -469,8 +494,10 @@ static void act_run_pause(GSimpleAction *a, GVariant *p, gpointer data) {
   (void)a, (void)p;
   MbWindow *win = data;
   if (win->demo) mb_window_set_demo(win, FALSE);
-  if (win->shown && (win->shown->running)) gui_planner_pause(win->planner);
-  else gui_planner_run(win->planner);
+  if (win->shown && (win->shown->running))
+    gui_planner_pause(win->planner);
+  else
+    gui_planner_run(win->planner);
 }
 
 static void act_step(GSimpleAction *a, GVariant *p, gpointer data) {
@@ -497,8 +524,10 @@ static void act_fullscreen(GSimpleAction *a, GVariant *p, gpointer data) {
   gboolean on = !g_variant_get_boolean(state);
   g_variant_unref(state);
   g_simple_action_set_state(a, g_variant_new_boolean(on));
-  if (on) gtk_window_fullscreen(GTK_WINDOW(win));
-  else gtk_window_unfullscreen(GTK_WINDOW(win));
+  if (on)
+    gtk_window_fullscreen(GTK_WINDOW(win));
+  else
+    gtk_window_unfullscreen(GTK_WINDOW(win));
 }
 
 static void act_agent_view(GSimpleAction *a, GVariant *p, gpointer data) {
@@ -563,13 +592,16 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
     char *path = file ? g_file_get_path(file) : NULL;
     GError *error = NULL;
     bool ok = true;
-    if (path && what == CHOOSE_GOAL_PNG) ok = mb_window_open_goal_png(win, path, &error);
-    else if (path && what == CHOOSE_SUITE) ok = mb_window_load_suite(win, path, &error);
-    else if (path && what == CHOOSE_DATASET) ok = mb_window_load_dataset_goals(win, path, &error);
+    if (path && what == CHOOSE_GOAL_PNG)
+      ok = mb_window_open_goal_png(win, path, &error);
+    else if (path && what == CHOOSE_SUITE)
+      ok = mb_window_load_suite(win, path, &error);
+    else if (path && what == CHOOSE_DATASET)
+      ok = mb_window_load_dataset_goals(win, path, &error);
     if (!ok) {
-      mb_window_show_error(win, what == CHOOSE_GOAL_PNG ? "Cannot use this goal image"
-                                                        : "Cannot load goals",
-                           error->message);
+      mb_window_show_error(
+          win, what == CHOOSE_GOAL_PNG ? "Cannot use this goal image" : "Cannot load goals",
+          error->message);
       g_error_free(error);
     }
     g_free(path);
@@ -632,13 +664,19 @@ static const GActionEntry win_actions[] = {
 
 void mb_window_set_demo(MbWindow *win, gboolean on) {
   if (on == win->demo) return;
-  if (on) mb_window_demo_start(win);
-  else mb_window_demo_stop(win);
+  if (on)
+    mb_window_demo_start(win);
+  else
+    mb_window_demo_stop(win);
   gtk_toggle_button_set_active(win->demo_button, win->demo);
 }
 
-int mb_window_jobs_running(MbWindow *win) { return mb_window_running_jobs(win); }
-void mb_window_cancel_all_jobs(MbWindow *win) { mb_window_cancel_jobs(win); }
+int mb_window_jobs_running(MbWindow *win) {
+  return mb_window_running_jobs(win);
+}
+void mb_window_cancel_all_jobs(MbWindow *win) {
+  mb_window_cancel_jobs(win);
+}
 
 /* Any user input stops the demo ("any input pauses it"). */
 static gboolean on_any_key(GtkEventControllerKey *c, guint keyval, guint code, GdkModifierType st,
@@ -649,13 +687,52 @@ static gboolean on_any_key(GtkEventControllerKey *c, guint keyval, guint code, G
   return FALSE;
 }
 
-static void on_any_click(GtkGestureClick *g, int n, double x, double y, gpointer data) {
-  (void)g, (void)n, (void)x, (void)y;
+/* One-key shortcuts, in the bubble phase: only keys that the focused widget did not take (an
+ * entry takes letters and digits, a button takes space) reach them. */
+static gboolean on_shortcut_key(GtkEventControllerKey *c, guint keyval, guint code,
+                                GdkModifierType state, gpointer data) {
+  (void)c, (void)code;
   MbWindow *win = data;
-  if (win->demo) mb_window_set_demo(win, FALSE);
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) return FALSE;
+  const char *action = NULL;
+  switch (keyval) {
+    case GDK_KEY_space:
+      action = "run-pause";
+      break;
+    case GDK_KEY_n:
+      action = "step";
+      break;
+    case GDK_KEY_r:
+      action = "reset";
+      break;
+    case GDK_KEY_a:
+      action = "agent-view";
+      break;
+    case GDK_KEY_h:
+      action = "heatmap";
+      break;
+    case GDK_KEY_d:
+      action = "demo";
+      break;
+    default:
+      return FALSE;
+  }
+  g_action_group_activate_action(G_ACTION_GROUP(win), action, NULL);
+  return TRUE;
 }
 
-/* ---- GObject ---------------------------------------------------------------------------------- */
+/* A legacy controller sees button presses without taking part in gesture recognition, so the
+ * widgets below keep working (a capture-phase click gesture here stole notebook tab clicks). */
+static gboolean on_any_event(GtkEventControllerLegacy *c, GdkEvent *event, gpointer data) {
+  (void)c;
+  MbWindow *win = data;
+  if (win->demo && gdk_event_get_event_type(event) == GDK_BUTTON_PRESS)
+    mb_window_set_demo(win, FALSE);
+  return FALSE;
+}
+
+/* ---- GObject ----------------------------------------------------------------------------------
+ */
 
 static void mb_window_dispose(GObject *obj) {
   MbWindow *win = MB_WINDOW(obj);
@@ -749,8 +826,7 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
   mb_window_heatmap_init(win);
   mb_window_training_init(win);
   mb_window_refresh_runs(win);
-  if (opt->distance || opt->dynamics)
-    mb_window_select_runs(win, opt->distance, opt->dynamics);
+  if (opt->distance || opt->dynamics) mb_window_select_runs(win, opt->distance, opt->dynamics);
   connect_panel(win);
 
   g_signal_connect(win->scene_view, "camera-changed", G_CALLBACK(on_camera_changed), win);
@@ -760,11 +836,14 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
   gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
   g_signal_connect(keys, "key-pressed", G_CALLBACK(on_any_key), win);
   gtk_widget_add_controller(GTK_WIDGET(win), keys);
-  GtkGesture *click = gtk_gesture_click_new();
-  gtk_gesture_single_set_button(GTK_GESTURE_SINGLE(click), 0);
-  gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(click), GTK_PHASE_CAPTURE);
-  g_signal_connect(click, "pressed", G_CALLBACK(on_any_click), win);
-  gtk_widget_add_controller(GTK_WIDGET(win), GTK_EVENT_CONTROLLER(click));
+  GtkEventController *shortcuts = gtk_event_controller_key_new();
+  gtk_event_controller_set_propagation_phase(shortcuts, GTK_PHASE_BUBBLE);
+  g_signal_connect(shortcuts, "key-pressed", G_CALLBACK(on_shortcut_key), win);
+  gtk_widget_add_controller(GTK_WIDGET(win), shortcuts);
+  GtkEventController *legacy = gtk_event_controller_legacy_new();
+  gtk_event_controller_set_propagation_phase(legacy, GTK_PHASE_CAPTURE);
+  g_signal_connect(legacy, "event", G_CALLBACK(on_any_event), win);
+  gtk_widget_add_controller(GTK_WIDGET(win), legacy);
 
   gtk_widget_add_tick_callback(GTK_WIDGET(win), on_tick, win, NULL);
   if (win->stats) win->beat_source = g_timeout_add(10, on_beat, win);
@@ -778,10 +857,5 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
     }
   }
   send_camera(win);
-  if (g_getenv("MBOLD_DEBUG_SIZES")) {
-    GtkWidget *ws[] = {GTK_WIDGET(win->scene_view), GTK_WIDGET(win->goal_view), GTK_WIDGET(win->frame_view), GTK_WIDGET(win->bottom_tabs), GTK_WIDGET(win->filmstrip), GTK_WIDGET(win->histogram), GTK_WIDGET(win->action_plot), GTK_WIDGET(win->timeline_plot), GTK_WIDGET(win->training_page), GTK_WIDGET(win->heatmap_box), GTK_WIDGET(win->gallery), GTK_WIDGET(win->planner_grid)};
-    const char *names[] = {"scene","goal","frame","tabs","filmstrip","histogram","action","timeline","training","heatmap","gallery","planner"};
-    for (int i = 0; i < 12; i++) { int mw, nw, mh, nh; gtk_widget_measure(ws[i], GTK_ORIENTATION_HORIZONTAL, -1, &mw, &nw, NULL, NULL); gtk_widget_measure(ws[i], GTK_ORIENTATION_VERTICAL, -1, &mh, &nh, NULL, NULL); g_printerr("%s: w %d/%d h %d/%d\n", names[i], mw, nw, mh, nh); }
-  }
   return win;
 }

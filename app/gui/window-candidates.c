@@ -24,8 +24,7 @@ static void on_frame_clicked(MbFilmstrip *strip, int group, int row, int column,
   const gui_replan *rp = s ? shown_replan(win, s) : NULL;
   if (!rp || group < 0 || group >= rp->iterations) return;
   const cem_trace *t = rp->traces[group];
-  if (!t->elite_frames || row < 0 || row >= t->elites || column < 0 || column >= t->horizon)
-    return;
+  if (!t->elite_frames || row < 0 || row >= t->elites || column < 0 || column >= t->horizon) return;
   const uint8_t *frame = t->elite_frames + ((size_t)row * t->horizon + column) * SIM_IMAGE_BYTES;
   mb_image_view_set_image(win->frame_view, frame, SIM_IMAGE_SIZE, SIM_IMAGE_SIZE,
                           SIM_IMAGE_SIZE * 3);
@@ -113,8 +112,8 @@ void mb_window_candidates_update(MbWindow *win, const gui_snapshot *s, bool forc
 }
 
 void mb_window_timeline_update(MbWindow *win, const gui_snapshot *s) {
-  if (win->shown_episode == s->episode_id && win->shown_step == s->step &&
-      win->shown && win->shown->ready == s->ready)
+  if (win->shown_episode == s->episode_id && win->shown_step == s->step && win->shown &&
+      win->shown->ready == s->ready)
     return;
   win->shown_episode = s->episode_id;
   win->shown_step = s->step;

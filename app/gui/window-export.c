@@ -13,9 +13,12 @@ static void on_save_response(GtkNativeDialog *dialog, int response, gpointer dat
     char *path = file ? g_file_get_path(file) : NULL;
     GError *error = NULL;
     gboolean ok = TRUE;
-    if (path && kind == EXPORT_SCENE) ok = mb_widget_save_png(GTK_WIDGET(win->scene_view), path, &error);
-    else if (path && kind == EXPORT_FILMSTRIP) ok = mb_filmstrip_export_png(win->filmstrip, path, &error);
-    else if (path && kind == EXPORT_HEATMAP) ok = mb_window_heatmap_save(win, path, &error);
+    if (path && kind == EXPORT_SCENE)
+      ok = mb_widget_save_png(GTK_WIDGET(win->scene_view), path, &error);
+    else if (path && kind == EXPORT_FILMSTRIP)
+      ok = mb_filmstrip_export_png(win->filmstrip, path, &error);
+    else if (path && kind == EXPORT_HEATMAP)
+      ok = mb_window_heatmap_save(win, path, &error);
     if (!ok) {
       mb_window_show_error(win, "Export failed", error->message);
       g_error_free(error);
@@ -31,9 +34,8 @@ static void on_save_response(GtkNativeDialog *dialog, int response, gpointer dat
 }
 
 static void save_dialog(MbWindow *win, export_kind kind, const char *title, const char *name) {
-  GtkFileChooserNative *d = gtk_file_chooser_native_new(title, GTK_WINDOW(win),
-                                                        GTK_FILE_CHOOSER_ACTION_SAVE, "_Save",
-                                                        "_Cancel");
+  GtkFileChooserNative *d = gtk_file_chooser_native_new(
+      title, GTK_WINDOW(win), GTK_FILE_CHOOSER_ACTION_SAVE, "_Save", "_Cancel");
   gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d), name);
   g_object_set_data(G_OBJECT(d), "kind", GINT_TO_POINTER(kind));
   gtk_native_dialog_set_modal(GTK_NATIVE_DIALOG(d), TRUE);

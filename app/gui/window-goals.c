@@ -11,15 +11,17 @@
 
 #define DATASET_GOALS 24 /* val episodes offered as goals */
 
-static GQuark goals_error_quark(void) { return g_quark_from_static_string("mb-goals-error"); }
+static GQuark goals_error_quark(void) {
+  return g_quark_from_static_string("mb-goals-error");
+}
 
 void mb_window_show_error(MbWindow *win, const char *title, const char *message) {
   g_free(win->last_error);
   win->last_error = g_strdup(message);
   win->errors_shown++;
-  GtkWidget *dialog = gtk_message_dialog_new(GTK_WINDOW(win), GTK_DIALOG_MODAL |
-                                                                  GTK_DIALOG_DESTROY_WITH_PARENT,
-                                             GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
+  GtkWidget *dialog =
+      gtk_message_dialog_new(GTK_WINDOW(win), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                             GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE, "%s", title);
   gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(dialog), "%s", message);
   g_signal_connect(dialog, "response", G_CALLBACK(gtk_window_destroy), NULL);
   gtk_window_present(GTK_WINDOW(dialog));
@@ -43,8 +45,8 @@ static mb_goal_entry *add_goal(MbWindow *win) {
 }
 
 static void show_goal_in_gallery(MbWindow *win, const mb_goal_entry *g) {
-  mb_goal_gallery_append(win->gallery, g->image, SIM_IMAGE_SIZE, SIM_IMAGE_SIZE,
-                         SIM_IMAGE_SIZE * 3, g->label);
+  mb_goal_gallery_append(win->gallery, g->image, SIM_IMAGE_SIZE, SIM_IMAGE_SIZE, SIM_IMAGE_SIZE * 3,
+                         g->label);
 }
 
 void mb_window_pick_goal(MbWindow *win, int index) {
@@ -132,8 +134,8 @@ bool mb_window_load_dataset_goals(MbWindow *win, const char *path, GError **erro
   int64_t n = sim_dataset_split_episodes(ds, SIM_SPLIT_VAL, NULL);
   if (n == 0) n = sim_dataset_split_episodes(ds, SIM_SPLIT_TRAIN, NULL);
   int64_t *eps = malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
-  sim_split split = sim_dataset_split_episodes(ds, SIM_SPLIT_VAL, NULL) ? SIM_SPLIT_VAL
-                                                                         : SIM_SPLIT_TRAIN;
+  sim_split split =
+      sim_dataset_split_episodes(ds, SIM_SPLIT_VAL, NULL) ? SIM_SPLIT_VAL : SIM_SPLIT_TRAIN;
   sim_dataset_split_episodes(ds, split, eps);
   int k = meta->num_objects;
   uint8_t *images = malloc(sim_dataset_episode_bytes(ds, SIM_DS_IMAGES));

@@ -29,17 +29,17 @@ struct mb_heatmaps {
   char error[512];                            /* its error, if any */
   bool error_reported;                        /* shown to the user */
   /* inputs of the running sweep (owned) */
-  app_heatmap_config cfg;                     /* distances, task */
-  char *runs[APP_HEATMAP_MAX_DISTANCES];      /* run folders of cfg */
-  char *assets;                               /* assets folder */
-  app_heatmap_goal goal;                      /* what to sweep */
-  double *start;                              /* goal.start_state storage */
-  uint8_t image[SIM_IMAGE_BYTES];             /* goal.goal_image storage */
-  int target;                                 /* the block swept */
-  double t_start;                             /* when it began */
-  app_heatmap_grid grid;                      /* the sweep's grid, known once it started */
-  bool have_grid;                             /* grid is valid */
-  bool extent_set;                            /* the widgets have the grid's extent */
+  app_heatmap_config cfg;                /* distances, task */
+  char *runs[APP_HEATMAP_MAX_DISTANCES]; /* run folders of cfg */
+  char *assets;                          /* assets folder */
+  app_heatmap_goal goal;                 /* what to sweep */
+  double *start;                         /* goal.start_state storage */
+  uint8_t image[SIM_IMAGE_BYTES];        /* goal.goal_image storage */
+  int target;                            /* the block swept */
+  double t_start;                        /* when it began */
+  app_heatmap_grid grid;                 /* the sweep's grid, known once it started */
+  bool have_grid;                        /* grid is valid */
+  bool extent_set;                       /* the widgets have the grid's extent */
 };
 
 static void on_cell(void *user, int i, int j, const float *values) {
@@ -275,8 +275,9 @@ void mb_window_heatmap_tick(MbWindow *win) {
     }
     snprintf(msg, sizeof msg, "failed: %s", error);
   } else if (finished) {
-    snprintf(msg, sizeof msg, "%d x %d cells in %.1f s. Hover for values; click a cell to move "
-                              "the block there.",
+    snprintf(msg, sizeof msg,
+             "%d x %d cells in %.1f s. Hover for values; click a cell to move "
+             "the block there.",
              h->n, h->n, h->result.seconds);
   } else {
     snprintf(msg, sizeof msg, "computing: %d of %d cells", done, nn);

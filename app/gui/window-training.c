@@ -16,34 +16,34 @@
 #define MAX_JOBS 64
 
 typedef struct mb_job {
-  MbWindow *win;               /* owner */
-  int id;                      /* index in the list */
-  char *title;                 /* e.g. "collect push1 (200 episodes)" */
-  char *kind;                  /* "collect", "distance", "dynamics" */
-  char *out;                   /* output file or run folder */
-  GSubprocess *proc;           /* the child */
-  GDataInputStream *err;       /* its stderr, line by line */
-  GCancellable *cancellable;   /* stops reading when the window goes */
-  MbJobRow *row;               /* its widget */
-  int64_t done, total;         /* progress */
-  char unit[32];               /* "episodes", "steps" */
-  double t_start;              /* when it started */
-  int64_t done_start;          /* progress at the first report (resume) */
-  double t_first;              /* time of the first report */
-  GArray *loss_x, *loss_y;     /* main loss curve */
-  char loss_name[32];          /* which loss */
+  MbWindow *win;             /* owner */
+  int id;                    /* index in the list */
+  char *title;               /* e.g. "collect push1 (200 episodes)" */
+  char *kind;                /* "collect", "distance", "dynamics" */
+  char *out;                 /* output file or run folder */
+  GSubprocess *proc;         /* the child */
+  GDataInputStream *err;     /* its stderr, line by line */
+  GCancellable *cancellable; /* stops reading when the window goes */
+  MbJobRow *row;             /* its widget */
+  int64_t done, total;       /* progress */
+  char unit[32];             /* "episodes", "steps" */
+  double t_start;            /* when it started */
+  int64_t done_start;        /* progress at the first report (resume) */
+  double t_first;            /* time of the first report */
+  GArray *loss_x, *loss_y;   /* main loss curve */
+  char loss_name[32];        /* which loss */
   bool running, paused, cancel_requested, finished;
-  int exit_status;             /* when finished */
-  char last_line[512];         /* last plain stderr line (the error, if it failed) */
+  int exit_status;     /* when finished */
+  char last_line[512]; /* last plain stderr line (the error, if it failed) */
 } mb_job;
 
 struct mb_jobs {
-  mb_job *jobs[MAX_JOBS];      /* started jobs */
-  int n;                       /* count */
-  GtkListBox *list;            /* rows */
-  MbPlot *loss_plot;           /* curves of the selected job */
-  int selected;                /* job shown in the plot */
-  int plotted_points;          /* points plotted for it */
+  mb_job *jobs[MAX_JOBS]; /* started jobs */
+  int n;                  /* count */
+  GtkListBox *list;       /* rows */
+  MbPlot *loss_plot;      /* curves of the selected job */
+  int selected;           /* job shown in the plot */
+  int plotted_points;     /* points plotted for it */
   /* forms */
   GtkDropDown *c_task;
   GtkSpinButton *c_episodes, *c_seed, *c_threads;
@@ -66,7 +66,8 @@ static const char *const backends[] = {"auto", "cpu", "vulkan", NULL};
 static const char *const methods[] = {"q", "regression", NULL};
 static const char *const tasks[] = {"reach", "push1", "push3", "door", NULL};
 
-/* ---- jobs -------------------------------------------------------------------------------------- */
+/* ---- jobs --------------------------------------------------------------------------------------
+ */
 
 static void job_update_row(mb_job *j) {
   char text[256], eta[32] = "";
@@ -75,14 +76,16 @@ static void job_update_row(mb_job *j) {
   if (j->t_first > 0 && j->done > j->done_start && now > j->t_first) {
     double rate = (double)(j->done - j->done_start) / (now - j->t_first);
     double left = (double)(j->total - j->done) / rate;
-    if (left >= 3600) snprintf(eta, sizeof eta, ", ETA %dh%02dm", (int)(left / 3600), (int)(left / 60) % 60);
-    else if (left >= 60) snprintf(eta, sizeof eta, ", ETA %dm%02ds", (int)(left / 60), (int)left % 60);
-    else snprintf(eta, sizeof eta, ", ETA %.0fs", left);
+    if (left >= 3600)
+      snprintf(eta, sizeof eta, ", ETA %dh%02dm", (int)(left / 3600), (int)(left / 60) % 60);
+    else if (left >= 60)
+      snprintf(eta, sizeof eta, ", ETA %dm%02ds", (int)(left / 60), (int)left % 60);
+    else
+      snprintf(eta, sizeof eta, ", ETA %.0fs", left);
     snprintf(text, sizeof text, "%lld / %lld %s (%.1f/s%s)", (long long)j->done,
              (long long)j->total, j->unit, rate, j->finished ? "" : eta);
   } else {
-    snprintf(text, sizeof text, "%lld / %lld %s", (long long)j->done, (long long)j->total,
-             j->unit);
+    snprintf(text, sizeof text, "%lld / %lld %s", (long long)j->done, (long long)j->total, j->unit);
   }
   mb_job_row_set_progress(j->row, frac, text);
   mb_job_row_set_paused(j->row, j->paused);
@@ -136,8 +139,8 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer data) {
   mb_job *j = data;
   GError *error = NULL;
   gsize len = 0;
-  char *line = g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len,
-                                                         &error);
+  char *line =
+      g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, &error);
   if (error) {
     bool cancelled = g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     g_error_free(error);
@@ -238,13 +241,12 @@ static void start_job(MbWindow *win, const char *kind, const char *title, const 
   g_ptr_array_add(argv, exe);
   for (const char *const *a = args; *a; a++) g_ptr_array_add(argv, (gpointer)*a);
   g_ptr_array_add(argv, NULL);
-  GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                                                     G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  GSubprocessLauncher *l =
+      g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_setenv(l, "MBOLD_PROGRESS", "json", TRUE);
   g_subprocess_launcher_setenv(l, "MBOLD_ASSETS", win->assets, TRUE);
   GError *error = NULL;
-  GSubprocess *proc =
-      g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &error);
+  GSubprocess *proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &error);
   g_object_unref(l);
   g_ptr_array_free(argv, TRUE);
   if (!proc) {
@@ -296,7 +298,8 @@ void mb_window_cancel_jobs(MbWindow *win) {
     g_main_context_iteration(NULL, TRUE);
 }
 
-/* ---- forms ------------------------------------------------------------------------------------ */
+/* ---- forms ------------------------------------------------------------------------------------
+ */
 
 static const char *entry_text(GtkEntry *e) {
   return gtk_editable_get_text(GTK_EDITABLE(e));
@@ -323,8 +326,10 @@ static void on_start_collect(GtkButton *b, MbWindow *win) {
   g_mkdir_with_parents(dir, 0755);
   g_free(dir);
   bool resume = gtk_check_button_get_active(js->c_resume);
-  const char *args[] = {"collect", "--task", task, "--episodes", episodes, "--seed", seed,
-                        "--threads", threads, "--out", out, resume ? "--resume" : NULL, NULL};
+  const char *args[] = {"collect", "--task", task, "--episodes",
+                        episodes,  "--seed", seed, "--threads",
+                        threads,   "--out",  out,  resume ? "--resume" : NULL,
+                        NULL};
   char title[256];
   snprintf(title, sizeof title, "collect %s: %s episodes → %s", task, episodes, out);
   start_job(win, "collect", title, out, args);
@@ -455,10 +460,9 @@ static GtkWidget *build_train_form(MbWindow *win, bool distance) {
   }
   form_row(g, r++, "Backend", GTK_WIDGET(backend));
   form_row(g, r++, "", GTK_WIDGET(resume));
-  GtkWidget *start = start_button(distance ? "Train Distance" : "Train Dynamics",
-                                  distance ? G_CALLBACK(on_start_distance)
-                                           : G_CALLBACK(on_start_dynamics),
-                                  win);
+  GtkWidget *start =
+      start_button(distance ? "Train Distance" : "Train Dynamics",
+                   distance ? G_CALLBACK(on_start_distance) : G_CALLBACK(on_start_dynamics), win);
   gtk_grid_attach(GTK_GRID(g), start, 1, r++, 1, 1);
   if (distance) {
     js->d_data = data, js->d_out = out, js->d_steps = steps, js->d_seed = seed;
@@ -488,17 +492,19 @@ void mb_window_training_init(MbWindow *win) {
   gtk_box_append(GTK_BOX(forms), stack);
   gtk_box_append(win->training_page, forms);
 
-  GtkWidget *right = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *right = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
   gtk_widget_set_hexpand(right, TRUE);
   GtkWidget *scroller = gtk_scrolled_window_new();
-  gtk_widget_set_size_request(scroller, 320, -1);
+  gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(scroller), GTK_POLICY_NEVER,
+                                 GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_min_content_height(GTK_SCROLLED_WINDOW(scroller), 120);
   js->list = GTK_LIST_BOX(gtk_list_box_new());
   gtk_list_box_set_placeholder(js->list, gtk_label_new("No jobs yet: start one on the left"));
   g_signal_connect(js->list, "row-selected", G_CALLBACK(on_row_selected), win);
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroller), GTK_WIDGET(js->list));
   gtk_box_append(GTK_BOX(right), scroller);
   js->loss_plot = MB_PLOT(mb_plot_new());
-  gtk_widget_set_hexpand(GTK_WIDGET(js->loss_plot), TRUE);
+  gtk_widget_set_vexpand(GTK_WIDGET(js->loss_plot), TRUE);
   mb_plot_set_title(js->loss_plot, "Loss of the selected job");
   mb_plot_set_axis_labels(js->loss_plot, "step", "loss");
   gtk_box_append(GTK_BOX(right), GTK_WIDGET(js->loss_plot));
@@ -542,7 +548,8 @@ void mb_window_training_dispose(MbWindow *win) {
   win->jobs = NULL;
 }
 
-/* ---- run choosers ------------------------------------------------------------------------------ */
+/* ---- run choosers ------------------------------------------------------------------------------
+ */
 
 /* "distance", "regression" (a distance run of the regression method) or "dynamics", from a run
  * folder's config.json; NULL when it is not a run. */
@@ -552,9 +559,12 @@ static const char *run_kind(const char *dir) {
   const char *kind = NULL;
   const char *trainer = mb_json_as_string(mb_json_get(cfg, "trainer"));
   const char *method = mb_json_as_string(mb_json_get(cfg, "method"));
-  if (trainer && !strcmp(trainer, "dynamics")) kind = "dynamics";
-  else if (method && !strcmp(method, "regression")) kind = "regression";
-  else if ((trainer && !strcmp(trainer, "distance")) || method) kind = "distance";
+  if (trainer && !strcmp(trainer, "dynamics"))
+    kind = "dynamics";
+  else if (method && !strcmp(method, "regression"))
+    kind = "regression";
+  else if ((trainer && !strcmp(trainer, "distance")) || method)
+    kind = "distance";
   mb_json_free(cfg);
   return kind;
 }
@@ -618,28 +628,19 @@ void mb_window_select_runs(MbWindow *win, const char *distance, const char *dyna
   win->configuring = false;
 }
 
-/* ---- test state -------------------------------------------------------------------------------- */
-
-static void rect(MbWindow *win, mb_jw *w, const char *name, GtkWidget *widget) {
-  graphene_rect_t r;
-  if (!widget || !gtk_widget_get_mapped(widget) ||
-      !gtk_widget_compute_bounds(widget, GTK_WIDGET(win), &r))
-    return;
-  mb_jw_key(w, name);
-  double v[4] = {r.origin.x, r.origin.y, r.size.width, r.size.height};
-  mb_jw_double_array(w, v, 4);
-}
+/* ---- test state --------------------------------------------------------------------------------
+ */
 
 void mb_window_training_test_rects(MbWindow *win, mb_jw *w) {
   mb_jobs *js = win->jobs;
   if (!js) return;
-  rect(win, w, "collect_start", js->c_start);
-  rect(win, w, "collect_episodes", GTK_WIDGET(js->c_episodes));
-  rect(win, w, "collect_out", GTK_WIDGET(js->c_out));
+  mb_window_json_rect(win, w, "collect_start", js->c_start);
+  mb_window_json_rect(win, w, "collect_episodes", GTK_WIDGET(js->c_episodes));
+  mb_window_json_rect(win, w, "collect_out", GTK_WIDGET(js->c_out));
   if (js->n > 0) {
     mb_job *j = js->jobs[js->n - 1];
-    rect(win, w, "job_cancel", mb_job_row_get_cancel_button(j->row));
-    rect(win, w, "job_pause", mb_job_row_get_pause_button(j->row));
+    mb_window_json_rect(win, w, "job_cancel", mb_job_row_get_cancel_button(j->row));
+    mb_window_json_rect(win, w, "job_pause", mb_job_row_get_pause_button(j->row));
   }
 }
 
