@@ -1,6 +1,7 @@
 #include "runner_providers.h"
 
 #include "cost_pixel.h"
+#include "dyn_plan.h"
 #include "mb_err.h"
 #include "sim_oracle.h"
 
@@ -82,6 +83,50 @@ static bool make_oracle(app_dyn_provider *p, const app_runner_config *cfg, const
   return true;
 }
 
+/* ---- learned dynamics: the video model of a dynamics run (compute/dyn_plan.h) ------------------
+ */
+
+typedef struct learned_dyn {
+  cmp_ctx *ctx;         /* backend of the model (owned) */
+  dyn_planner *planner; /* model and activations for one CEM iteration (owned) */
+} learned_dyn;
+
+static bool learned_begin(void *self, const app_dyn_context *ctx, char *err, size_t err_sz) {
+  learned_dyn *l = self;
+  (void)err, (void)err_sz;
+  /* The current frame, and the one before it for a two-frame model (none at the start). */
+  const uint8_t *cur = ctx->frames + (size_t)ctx->step * SIM_IMAGE_BYTES;
+  dyn_planner_set_context(l->planner, cur, ctx->step > 0 ? cur - SIM_IMAGE_BYTES : NULL);
+  return true;
+}
+
+static void learned_destroy(void *self) {
+  learned_dyn *l = self;
+  if (!l) return;
+  dyn_planner_destroy(l->planner);
+  cmp_destroy(l->ctx);
+  free(l);
+}
+
+static bool make_learned(app_dyn_provider *p, const app_runner_config *cfg, char *err,
+                         size_t err_sz) {
+  if (!cfg->dynamics_run) return mb_fail(err, err_sz, "learned dynamics: no --dynamics run given");
+  learned_dyn *l = calloc(1, sizeof *l);
+  if (!l) return mb_fail(err, err_sz, "out of memory");
+  if (!(l->ctx = cmp_create(cfg->backend, NULL, NULL, 0, err, err_sz)) ||
+      !(l->planner = dyn_planner_load(l->ctx, cfg->dynamics_run, cfg->cem.samples, cfg->cem.horizon,
+                                      err, err_sz))) {
+    learned_destroy(l);
+    return false;
+  }
+  p->dyn = dyn_planner_dynamics(l->planner);
+  p->begin = learned_begin;
+  p->ee_paths = NULL;
+  p->destroy = learned_destroy;
+  p->self = l;
+  return true;
+}
+
 bool app_dyn_provider_make(app_dyn_provider *p, const app_runner_config *cfg, const sim_model *m,
                            char *err, size_t err_sz) {
   memset(p, 0, sizeof *p);
@@ -89,7 +134,7 @@ bool app_dyn_provider_make(app_dyn_provider *p, const app_runner_config *cfg, co
     case APP_DYNAMICS_ORACLE:
       return make_oracle(p, cfg, m, err, err_sz);
     case APP_DYNAMICS_LEARNED:
-      return mb_fail(err, err_sz, "learned dynamics: the video model is not part of this build");
+      return make_learned(p, cfg, err, err_sz);
   }
   return mb_fail(err, err_sz, "unknown dynamics");
 }

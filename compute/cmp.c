@@ -731,6 +731,38 @@ void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, c
   OPFN(ctx, logsumexp_bwd)(ctx, x, y, dy, dx, beta);
 }
 
+/* ---- image warping --------------------------------------------------------------------------- */
+
+static void chk_warp(cmp_ctx *ctx, const char *op, const cmp_tensor *img, const cmp_tensor *flow,
+                     const cmp_tensor *t, const char *tn) {
+  chk(ctx, op, "img", img);
+  chk(ctx, op, "flow", flow);
+  chk(ctx, op, tn, t);
+  REQ(flow->c == 2 && flow->h == img->h && flow->w == img->w && flow->n % img->n == 0,
+      "%s: flow %s must be [k * %d, 2, %d, %d] for img %s", op, shape_str(flow), img->n, img->h,
+      img->w, shape_str(img));
+}
+
+void cmp_warp_fwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *out) {
+  const char *op = "cmp_warp_fwd";
+  chk_warp(ctx, op, img, flow, out, "out");
+  REQ(out->n == flow->n && out->c == img->c && out->h == img->h && out->w == img->w,
+      "%s: out %s must be [%d,%d,%d,%d]", op, shape_str(out), flow->n, img->c, img->h, img->w);
+  OPFN(ctx, warp_fwd)(ctx, img, flow, scale, out);
+}
+
+void cmp_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *dout, const cmp_tensor *dflow, float beta) {
+  const char *op = "cmp_warp_bwd";
+  chk_warp(ctx, op, img, flow, dout, "dout");
+  chk(ctx, op, "dflow", dflow);
+  REQ(dout->n == flow->n && dout->c == img->c && dout->h == img->h && dout->w == img->w,
+      "%s: dout %s must be [%d,%d,%d,%d]", op, shape_str(dout), flow->n, img->c, img->h, img->w);
+  chk_same_shape(op, "flow", flow, "dflow", dflow);
+  OPFN(ctx, warp_bwd)(ctx, img, flow, scale, dout, dflow, beta);
+}
+
 /* ---- optimisers and random numbers ----------------------------------------------------------- */
 
 void cmp_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,

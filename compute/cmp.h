@@ -273,6 +273,21 @@ void cmp_logsumexp_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y);
 void cmp_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, const cmp_tensor *dy,
                        const cmp_tensor *dx, float beta);
 
+/* ---- image warping (the video model's flow transform) -------------------------------------- */
+
+/* Backward warping with bilinear interpolation: out[n, c, y, x] = img[n % ni, c] sampled at
+ * (x + scale * flow[n, 0, y, x], y + scale * flow[n, 1, y, x]) in pixels, the sample point clamped
+ * to the image (edge pixels repeat). img [ni, C, H, W]; flow [N, 2, H, W] with N a multiple of ni
+ * (sample n uses image n % ni, so one context image serves every candidate of a plan, or each of a
+ * batch of contexts serves its frames laid out time-major); out [N, C, H, W]. */
+void cmp_warp_fwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *out);
+/* The flow gradient of cmp_warp_fwd: dflow = d(sum dout * out) / dflow + beta * dflow, zero where
+ * the sample point was clamped (outside the image). The image gets no gradient: it is data (the
+ * context frame), never a network output. */
+void cmp_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *dout, const cmp_tensor *dflow, float beta);
+
 /* ---- optimisers and random numbers ----------------------------------------------------------- */
 
 /* Adam with bias correction, step t >= 1 (PyTorch's formulation, no weight decay). The CPU backend

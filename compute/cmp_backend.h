@@ -118,6 +118,12 @@ typedef struct cmp_backend_ops {
   void (*logsumexp_bwd)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y,
                         const cmp_tensor *dy, const cmp_tensor *dx, float beta);
 
+  /* ---- image warping ---- */
+  void (*warp_fwd)(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                   const cmp_tensor *out);
+  void (*warp_bwd)(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                   const cmp_tensor *dout, const cmp_tensor *dflow, float beta);
+
   /* ---- optimisers and random numbers -----------------------------------------------------------
    */
   void (*adam_step)(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,

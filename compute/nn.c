@@ -90,6 +90,27 @@ int nn_add_conv(nn_model *m, int out_c, int k, int stride, int pad) {
   return idx;
 }
 
+int nn_add_convt(nn_model *m, int out_c, int k, int stride, int pad) {
+  int idx = m->nlayers;
+  nn_layer *l = new_layer(m, NN_CONVT, "nn_add_convt");
+  l->conv = (cmp_conv_params){k, k, stride, stride, pad, pad};
+  l->out_c = out_c;
+  l->out_h = cmp_convt_out(l->in_h, k, stride, pad);
+  l->out_w = cmp_convt_out(l->in_w, k, stride, pad);
+  REQ(out_c > 0 && k > 0 && stride > 0 && pad >= 0 && l->out_h > 0 && l->out_w > 0 &&
+          cmp_conv_out(l->out_h, k, stride, pad) == l->in_h &&
+          cmp_conv_out(l->out_w, k, stride, pad) == l->in_w,
+      "nn_add_convt: %d channels, kernel %d, stride %d, padding %d on input [%d, %d, %d]", out_c, k,
+      stride, pad, l->in_c, l->in_h, l->in_w);
+  /* PyTorch computes fan_in from weight.size(1), which is out_c for a transposed convolution. */
+  int fan_in = out_c * k * k;
+  l->weight =
+      add_tensor(m, idx, "weight", 4, (int[]){l->in_c, out_c, k, k}, true, fan_in, INIT_KAIMING);
+  l->bias = add_tensor(m, idx, "bias", 1, (int[]){out_c}, true, fan_in, INIT_FAN_IN_BIAS);
+  m->nlayers++;
+  return idx;
+}
+
 static int add_linear(nn_model *m, nn_layer_kind kind, int extra, int out) {
   int idx = m->nlayers;
   nn_layer *l = new_layer(m, kind, "nn_add_linear");
@@ -331,6 +352,9 @@ static const cmp_tensor *forward(nn_data *d, const cmp_tensor *x, const cmp_tens
       case NN_CONV:
         cmp_conv2d_fwd(ctx, &in, &w->value, &b->value, &y, &l->conv);
         break;
+      case NN_CONVT:
+        cmp_convt2d_fwd(ctx, &in, &w->value, &b->value, &y, &l->conv);
+        break;
       case NN_LINEAR:
         cmp_linear_fwd(ctx, &in, &w->value, &b->value, &y);
         break;
@@ -439,6 +463,10 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
       case NN_CONV:
         if (param_grads) cmp_conv2d_bwd_weight(ctx, &gy, &in, &w->grad, &b->grad, &l->conv, 1.0f);
         if (gx) cmp_conv2d_bwd_data(ctx, &gy, &w->value, gx, &l->conv, beta);
+        break;
+      case NN_CONVT:
+        if (param_grads) cmp_convt2d_bwd_weight(ctx, &gy, &in, &w->grad, &b->grad, &l->conv, 1.0f);
+        if (gx) cmp_convt2d_bwd_data(ctx, &gy, &w->value, gx, &l->conv, beta);
         break;
       case NN_LINEAR:
         if (param_grads) cmp_linear_bwd_weight(ctx, &gy, &in, &w->grad, &b->grad, 1.0f);

@@ -28,6 +28,7 @@
 
 typedef enum nn_layer_kind {
   NN_CONV,       /* conv2d with bias, weight [out, in, kh, kw] */
+  NN_CONVT,      /* transposed conv2d with bias, weight [in, out, kh, kw] (PyTorch layout) */
   NN_LINEAR,     /* fully connected with bias, weight [out, in] */
   NN_LINEAR_CAT, /* first layer only: linear over [x | extra] (concatenated features), see below */
   NN_BN,         /* batch norm over channels (BatchNorm2d) or features (BatchNorm1d) */
@@ -39,7 +40,7 @@ typedef struct nn_layer {
   int in_c, in_h, in_w;        /* per-sample input shape */
   int out_c, out_h, out_w;     /* per-sample output shape */
   int extra;                   /* NN_LINEAR_CAT: width of the extra input (e.g. 4 actions) */
-  cmp_conv_params conv;        /* NN_CONV */
+  cmp_conv_params conv;        /* NN_CONV, NN_CONVT */
   cmp_act act;                 /* NN_ACT */
   float alpha;                 /* NN_ACT: leaky slope */
   float momentum, eps;         /* NN_BN: PyTorch defaults 0.1, 1e-5 */
@@ -83,6 +84,9 @@ typedef struct nn_model {
 nn_model *nn_model_create(cmp_ctx *ctx, const char *prefix, int in_c, int in_h, int in_w);
 /* Layers; each returns the layer index. Misuse (shape errors, too many layers) aborts. */
 int nn_add_conv(nn_model *m, int out_c, int k, int stride, int pad);
+/* ConvTranspose2d: output size (in - 1) * stride - 2 pad + k; initialised as PyTorch does (fan_in =
+ * out_c * k * k, from the weight's second dimension). */
+int nn_add_convt(nn_model *m, int out_c, int k, int stride, int pad);
 int nn_add_linear(nn_model *m, int out);
 /* As the first layer: y = W [x | extra] + b with W [out, in + extra] in PyTorch layout, where x is
  * the model input and extra a second input (nn_forward_cat). */

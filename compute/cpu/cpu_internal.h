@@ -149,6 +149,10 @@ void cpu_mse_bwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, float s
 void cpu_logsumexp_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y);
 void cpu_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, const cmp_tensor *dy,
                        const cmp_tensor *dx, float beta);
+void cpu_warp_fwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *out);
+void cpu_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *dout, const cmp_tensor *dflow, float beta);
 void cpu_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad,
                    const cmp_tensor *m, const cmp_tensor *v, float lr, float b1, float b2,
                    float eps, int64_t t);

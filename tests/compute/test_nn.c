@@ -55,6 +55,9 @@ static double *ref_forward(const ref_net *rn) {
       case NN_CONV:
         ref_conv(cur, w, b, out, rows, l->in_c, l->in_h, l->in_w, l->out_c, &l->conv);
         break;
+      case NN_CONVT:
+        ref_convt(cur, w, b, out, rows, l->in_c, l->in_h, l->in_w, l->out_c, &l->conv);
+        break;
       case NN_LINEAR:
       case NN_LINEAR_CAT: {
         int e = l->extra;
@@ -143,6 +146,16 @@ static nn_model *small_conv_model(uint64_t seed) {
   return m;
 }
 
+/* Transposed convolutions (the video model's decoder): upsampling by 2 and a stride-1 one. */
+static nn_model *small_convt_model(uint64_t seed) {
+  nn_model *m = nn_model_create(g_ctx, "dec", 5, 3, 4);
+  nn_add_convt(m, 7, 4, 2, 1);
+  nn_add_act(m, CMP_ACT_LEAKY_RELU, 0.2f);
+  nn_add_convt(m, 3, 3, 1, 1);
+  nn_model_finish(m, true, seed);
+  return m;
+}
+
 static nn_model *small_cat_model(uint64_t seed) {
   nn_model *m = nn_model_create(g_ctx, "head", 7, 1, 1);
   nn_add_linear_cat(m, 3, 9);
@@ -223,6 +236,13 @@ static void test_tape(void) {
   nn_model *m = small_conv_model(5);
   check_tape("conv model batch 4", m, 4, 1);
   check_tape("conv model batch 2", m, 2, 1);
+  nn_model_destroy(m);
+  m = small_convt_model(8);
+  CHECK(m->layers[0].out_h == 6 && m->layers[0].out_w == 8 && m->layers[2].out_c == 3);
+  /* PyTorch's ConvTranspose2d: weight [in, out, k, k], fan_in from its second dimension. */
+  CHECK(m->tensors[0].shape[0] == 5 && m->tensors[0].shape[1] == 7 &&
+        m->tensors[0].fan_in == 7 * 16);
+  check_tape("convT model batch 3", m, 3, 1);
   nn_model_destroy(m);
   m = small_cat_model(6);
   check_tape("cat model repeat 1", m, 5, 1);

@@ -1,0 +1,179 @@
+/* mbold train dynamics: trains the video model (compute/dyn_train.h) on a dataset's train split,
+ * validating on its val split, into a run folder. */
+#include "app_cli.h"
+#include "app_dyn_data.h"
+#include "app_interrupt.h"
+#include "app_progress.h"
+
+#include "dyn_train.h"
+#include "sim_dataset.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int app_train_dynamics(int argc, char **argv);
+
+#define UNSET (-1234567)
+
+int app_train_dynamics(int argc, char **argv) {
+  const char *cmd = "train dynamics";
+  gchar *data = NULL, *out = NULL, *backend = NULL;
+  gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
+  gint batch = UNSET, latent = UNSET, context = UNSET, threads = 0, log_every = UNSET,
+       ckpt_every = UNSET, eval_every = UNSET;
+  gdouble lr = UNSET, blur = UNSET;
+  gboolean resume = FALSE;
+  GOptionEntry entries[] = {
+      {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "dataset (mbold collect)", "FILE.h5"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "run folder to create (or resume)", "RUN"},
+      {"steps", 'n', 0, G_OPTION_ARG_INT64, &steps, "train until this step (default 20000)", "N"},
+      {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (default: auto)", "B"},
+      {"resume", 0, 0, G_OPTION_ARG_NONE, &resume, "continue the run in --out", NULL},
+      {"seed", 's', 0, G_OPTION_ARG_INT64, &seed, "initialisation and batches (default 0)", "S"},
+      {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "windows per step (default 16)", "B"},
+      {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Adam learning rate (default 0.001)", "LR"},
+      {"latent", 0, 0, G_OPTION_ARG_INT, &latent, "latent channels (default 32)", "L"},
+      {"context", 0, 0, G_OPTION_ARG_INT, &context, "context frames, 1 or 2 (default 2)", "K"},
+      {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur,
+       "also warp the context blurred by this sigma in pixels, 0 = off (default 3)", "SIGMA"},
+      {"max-episodes", 0, 0, G_OPTION_ARG_INT64, &max_episodes,
+       "train episodes to load (default: the whole train split)", "N"},
+      {"val-episodes", 0, 0, G_OPTION_ARG_INT64, &val_episodes,
+       "val episodes to load for the validation loss (default 200)", "N"},
+      {"log-every", 0, 0, G_OPTION_ARG_INT, &log_every, "log interval (default 50)", "N"},
+      {"checkpoint-every", 0, 0, G_OPTION_ARG_INT, &ckpt_every, "checkpoint interval (default 500)",
+       "N"},
+      {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every, "validation interval, 0 = never (500)",
+       "N"},
+      {"threads", 'j', 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (default: all cores)",
+       "K"},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  int rc = app_parse_options(cmd, "",
+                             "Trains the action-conditioned video prediction model with the "
+                             "multi-step l2 loss on a dataset's train split.",
+                             entries, &argc, &argv);
+  if (rc >= 0) goto done;
+  rc = APP_EXIT_BAD_INPUT;
+  if (argc > 1) {
+    app_bad_input(cmd, "unexpected argument '%s'", argv[1]);
+    goto done;
+  }
+  if (!app_require(cmd, "--data", data) || !app_require(cmd, "--out", out)) goto done;
+  cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);
+  if (backend && !cmp_parse_backend(backend, &choice)) {
+    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend);
+    goto done;
+  }
+  if (threads < 0 || max_episodes < 0 || val_episodes < 0) {
+    app_bad_input(cmd, "--threads, --max-episodes and --val-episodes must not be negative");
+    goto done;
+  }
+  char err[1024];
+  /* A resumed run keeps its settings; options given now must agree with them. */
+  dyn_train_params p = dyn_train_defaults(), orig;
+  if (resume && !dyn_train_params_from_run(out, &p, err, sizeof err)) {
+    app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  orig = p;
+  /* Refuse an existing run before reading gigabytes of images. */
+  char *state = g_build_filename(out, "config.json", NULL);
+  bool exists = g_file_test(state, G_FILE_TEST_EXISTS);
+  g_free(state);
+  if (!resume && exists) {
+    app_bad_input(cmd,
+                  "%s: already holds a training run (use --resume to continue it, or another "
+                  "--out)",
+                  out);
+    goto done;
+  }
+  if (steps != UNSET) p.steps = steps;
+  if (seed != UNSET) {
+    if (seed < 0) {
+      app_bad_input(cmd, "--seed must not be negative (got %lld)", (long long)seed);
+      goto done;
+    }
+    p.seed = (uint64_t)seed;
+  }
+  if (batch != UNSET) p.batch = batch;
+  if (lr != UNSET) p.lr = (float)lr;
+  if (latent != UNSET) p.model.latent = latent;
+  if (context != UNSET) p.model.context = context;
+  if (blur != UNSET) p.model.blur_sigma = (float)blur;
+  if (log_every != UNSET) p.log_every = log_every;
+  if (ckpt_every != UNSET) p.checkpoint_every = ckpt_every;
+  if (eval_every != UNSET) p.eval_every = eval_every;
+  if (!dyn_train_params_check(&p, err, sizeof err)) {
+    app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  char what[64];
+  if (resume && !dyn_train_params_same(&p, &orig, what, sizeof what)) {
+    app_bad_input(cmd,
+                  "%s: the run was started with another '%s' (see its config.json); resume with "
+                  "its settings",
+                  out, what);
+    goto done;
+  }
+
+  sim_dataset *ds = sim_dataset_open(data, err, sizeof err);
+  if (!ds) {
+    app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  app_dyn_split train = {0}, val = {0};
+  bool have_val = val_episodes > 0 && p.eval_every > 0;
+  if (!app_dyn_load_split(ds, data, SIM_SPLIT_TRAIN, max_episodes, &train, err, sizeof err) ||
+      (have_val &&
+       !app_dyn_load_split(ds, data, SIM_SPLIT_VAL, val_episodes, &val, err, sizeof err))) {
+    rc = app_bad_input(cmd, "%s", err);
+    sim_dataset_close(ds);
+    app_dyn_split_free(&train);
+    goto done;
+  }
+  dyn_data_id id;
+  app_dyn_data_id(ds, data, &train, have_val ? &val : NULL, &id);
+  sim_dataset_close(ds);
+
+  cmp_options opt = cmp_options_default();
+  opt.threads = threads;
+  char why[512];
+  cmp_ctx *ctx = cmp_create(choice, &opt, why, sizeof why, err, sizeof err);
+  if (!ctx) {
+    rc = app_failure(cmd, "%s", err);
+    app_dyn_split_free(&train), app_dyn_split_free(&val);
+    goto done;
+  }
+  printf("%s: %lld train episodes, %lld val; %s\n", out, (long long)train.ep.count,
+         (long long)val.ep.count, why);
+  fflush(stdout);
+  app_progress prog;
+  app_progress_init(&prog, "train dynamics", "steps");
+  mb_job_hooks hooks = {
+      .progress = app_progress_cb, .user = &prog, .cancel = app_interrupt_install()};
+  dyn_train_summary sum;
+  dyn_train_status st = dyn_train_run(ctx, out, resume, &p, &id, &train.ep,
+                                      have_val ? &val.ep : NULL, &hooks, &sum, err, sizeof err);
+  app_progress_finish(&prog);
+  cmp_destroy(ctx);
+  app_dyn_split_free(&train), app_dyn_split_free(&val);
+  switch (st) {
+    case DYN_TRAIN_DONE:
+      printf("%s: step %lld (%lld this run in %.0f s), last mse %.6f\n", out,
+             (long long)sum.last_step, (long long)(sum.last_step - sum.first_step), sum.wall_s,
+             sum.last_mse);
+      rc = APP_EXIT_OK;
+      break;
+    case DYN_TRAIN_BAD_INPUT:
+      rc = app_bad_input(cmd, "%s", err);
+      break;
+    default:
+      rc = app_failure(cmd, "%s", err);
+      break;
+  }
+done:
+  g_free(data);
+  g_free(out);
+  g_free(backend);
+  return rc;
+}

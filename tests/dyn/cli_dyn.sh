@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# `mbold train dynamics`, `mbold eval-dynamics` and `mbold bench train-dynamics|dynamics` from the
+# command line: a tiny end-to-end run (collect, train, resume, evaluate, filmstrip, benchmark, Ctrl-C
+# saves a resumable checkpoint), and every bad input is one line on stderr with exit code 2 that
+# leaves existing files untouched. Usage: cli_dyn.sh PATH/TO/mbold
+set -u
+mbold="$1"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+# expect_bad DESCRIPTION WORD -- COMMAND...: exit code 2, one stderr line containing WORD.
+expect_bad() {
+  local what="$1" word="$2"
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$? lines
+  lines=$(wc -l <"$tmp/err")
+  if [ "$rc" -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -q -- "$word" "$tmp/err"; then
+    echo "FAIL: $what: exit $rc, $lines stderr line(s), wanted 2 / 1 line with '$word':" >&2
+    cat "$tmp/err" >&2
+    failures=$((failures + 1))
+  fi
+}
+
+export MBOLD_BACKEND=cpu
+d="$tmp/d.h5"
+"$mbold" collect --task push1 --episodes 20 --seed 5 --threads 2 --out "$d" >/dev/null 2>&1 || fail "collect"
+small=(--steps 2 --batch 2 --latent 8 --log-every 1 --checkpoint-every 1 --eval-every 1 --val-episodes 1 --threads 2)
+
+# ---- a tiny run end to end
+r="$tmp/run"
+"$mbold" train dynamics --data "$d" --out "$r" "${small[@]}" >"$tmp/out" 2>"$tmp/err" || { fail "train"; cat "$tmp/err" >&2; }
+grep -q "step 2" "$tmp/out" || fail "train summary: $(cat "$tmp/out")"
+[ "$(wc -l <"$r/log.jsonl")" -eq 2 ] && grep -q val_mse "$r/log.jsonl" || fail "log.jsonl: $(cat "$r/log.jsonl")"
+"$mbold" train dynamics --data "$d" --out "$r" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume"; cat "$tmp/err" >&2; }
+[ -f "$r/checkpoint-00000003.safetensors" ] || fail "resume wrote no checkpoint 3"
+"$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/e.json" --png "$tmp/e.png" --strips 2 >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics"; cat "$tmp/err" >&2; }
+grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" || fail "eval JSON: $(head -c 300 "$tmp/e.json")"
+[ "$(head -c 8 "$tmp/e.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "filmstrip is not a PNG"
+"$mbold" bench dynamics --dynamics "$r" --samples 4 --reps 1 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench dynamics: $(cat "$tmp/out")"
+"$mbold" bench train-dynamics --steps 1 --batch 2 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench train-dynamics: $(cat "$tmp/out")"
+# The episode runner plans with the learned model (bench plan's learned-dynamics case).
+"$mbold" bench plan --task push1 --dynamics "$r" --reps 1 >"$tmp/out" 2>&1 && grep -q "learned dynamics + pixel" "$tmp/out" || fail "bench plan with learned dynamics: $(tail -3 "$tmp/out")"
+
+# ---- Ctrl-C saves a checkpoint and says how to resume
+c="$tmp/run-int"
+"$mbold" train dynamics --data "$d" --out "$c" --steps 100000 --batch 2 --latent 8 --threads 2 >"$tmp/iout" 2>"$tmp/ierr" &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q '"step"' "$c/log.jsonl" 2>/dev/null && break
+  sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+[ "$rc" -eq 1 ] || fail "interrupted training exited $rc, wanted 1"
+grep -q -- "--resume" "$tmp/ierr" || fail "interrupt message: $(tail -1 "$tmp/ierr")"
+[ -f "$c/state.json" ] || fail "no checkpoint after Ctrl-C"
+
+# ---- bad inputs
+n="$tmp/new"
+expect_bad "missing --data" "--data" -- "$mbold" train dynamics --out "$n"
+expect_bad "missing dataset" "none.h5" -- "$mbold" train dynamics --data "$tmp/none.h5" --out "$n"
+echo "not hdf5" >"$tmp/foreign.h5"
+expect_bad "foreign dataset" "foreign.h5" -- "$mbold" train dynamics --data "$tmp/foreign.h5" --out "$n"
+expect_bad "unknown backend" "--backend" -- "$mbold" train dynamics --data "$d" --out "$n" --backend tpu
+expect_bad "zero batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$n" --batch 0
+expect_bad "bad context" "context" -- "$mbold" train dynamics --data "$d" --out "$n" --context 3
+expect_bad "negative threads" "--threads" -- "$mbold" train dynamics --data "$d" --out "$n" --threads -1
+[ -e "$n" ] && fail "a bad input created $n"
+cp "$r/log.jsonl" "$tmp/log.before"
+expect_bad "existing run" "--resume" -- "$mbold" train dynamics --data "$d" --out "$r" "${small[@]}"
+expect_bad "resume other batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --batch 3
+cmp -s "$r/log.jsonl" "$tmp/log.before" || fail "a refused run changed log.jsonl"
+expect_bad "resume no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$tmp/no-run" --resume
+
+expect_bad "eval: no run" "no-run" -- "$mbold" eval-dynamics --dynamics "$tmp/no-run" --data "$d" --json "$tmp/x.json"
+mkdir -p "$tmp/empty-run"
+expect_bad "eval: empty folder" "empty-run" -- "$mbold" eval-dynamics --dynamics "$tmp/empty-run" --data "$d" --json "$tmp/x.json"
+expect_bad "eval: missing --json" "--json" -- "$mbold" eval-dynamics --dynamics "$r" --data "$d"
+expect_bad "eval: missing dataset" "none.h5" -- "$mbold" eval-dynamics --dynamics "$r" --data "$tmp/none.h5" --json "$tmp/x.json"
+expect_bad "eval: unwritable json" "/nonexistent-folder" -- "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json /nonexistent-folder/x.json
+echo "precious" >"$tmp/keep.json"
+ck="$(ls "$r"/checkpoint-*.safetensors)"
+head -c 1000 "$ck" >"$tmp/trunc" && cp "$tmp/trunc" "$ck"
+expect_bad "eval: truncated checkpoint" "checkpoint-0000000" -- "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/keep.json"
+grep -q precious "$tmp/keep.json" || fail "a failed eval touched its --json file"
+[ -e "$tmp/x.json" ] && fail "a failed eval created x.json"
+expect_bad "bench: truncated checkpoint" "checkpoint-0000000" -- "$mbold" bench dynamics --dynamics "$r" --samples 2 --reps 1
+expect_bad "unknown trainer" "unknown trainer" -- "$mbold" train dynamix --data "$d" --out "$n"
+
+if [ "$failures" -ne 0 ]; then
+  echo "cli_dyn: $failures failure(s)" >&2
+  exit 1
+fi
+echo "cli_dyn: all checks passed" >&2
