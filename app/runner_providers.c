@@ -1,6 +1,7 @@
 #include "runner_providers.h"
 
 #include "cost_pixel.h"
+#include "dist_cost.h"
 #include "dyn_plan.h"
 #include "mb_err.h"
 #include "sim_oracle.h"
@@ -162,6 +163,48 @@ static bool make_pixel(app_cost_provider *p, char *err, size_t err_sz) {
   return true;
 }
 
+/* ---- learned distances: Q-function (MBOLD) and temporal regression (compute/dist_cost.h) ------ */
+
+typedef struct learned_cost {
+  cmp_ctx *ctx;     /* backend of the networks (owned) */
+  dist_cost *dist;  /* the networks of the run's latest checkpoint (owned) */
+} learned_cost;
+
+static bool learned_set_goal(void *self, const uint8_t *goal, char *err, size_t err_sz) {
+  (void)err, (void)err_sz;
+  dist_cost_set_goal(((learned_cost *)self)->dist, goal);
+  return true;
+}
+
+static void learned_cost_destroy(void *self) {
+  learned_cost *l = self;
+  if (!l) return;
+  dist_cost_destroy(l->dist);
+  cmp_destroy(l->ctx);
+  free(l);
+}
+
+static bool make_learned_cost(app_cost_provider *p, const app_runner_config *cfg, char *err,
+                              size_t err_sz) {
+  if (!cfg->distance_run)
+    return mb_fail(err, err_sz, "%s cost: no distance run given (--distance RUN)",
+                   app_cost_name(cfg->cost));
+  learned_cost *l = calloc(1, sizeof *l);
+  if (!l) return mb_fail(err, err_sz, "out of memory");
+  int method = cfg->cost == APP_COST_Q ? DIST_METHOD_Q : DIST_METHOD_REGRESSION;
+  if (!(l->ctx = cmp_create(cfg->backend, NULL, NULL, 0, err, err_sz)) ||
+      !(l->dist = dist_cost_load(l->ctx, cfg->distance_run, method, cfg->cem.samples, err,
+                                 err_sz))) {
+    learned_cost_destroy(l);
+    return false;
+  }
+  p->cost = dist_cost_cem(l->dist);
+  p->set_goal = learned_set_goal;
+  p->destroy = learned_cost_destroy;
+  p->self = l;
+  return true;
+}
+
 bool app_cost_provider_make(app_cost_provider *p, const app_runner_config *cfg, char *err,
                             size_t err_sz) {
   memset(p, 0, sizeof *p);
@@ -170,8 +213,7 @@ bool app_cost_provider_make(app_cost_provider *p, const app_runner_config *cfg, 
       return make_pixel(p, err, err_sz);
     case APP_COST_Q:
     case APP_COST_REGRESSION:
-      return mb_fail(err, err_sz, "%s cost: the learned distances are not part of this build",
-                     app_cost_name(cfg->cost));
+      return make_learned_cost(p, cfg, err, err_sz);
   }
   return mb_fail(err, err_sz, "unknown cost");
 }
