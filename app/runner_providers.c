@@ -163,11 +163,12 @@ static bool make_pixel(app_cost_provider *p, char *err, size_t err_sz) {
   return true;
 }
 
-/* ---- learned distances: Q-function (MBOLD) and temporal regression (compute/dist_cost.h) ------ */
+/* ---- learned distances: Q-function (MBOLD) and temporal regression (compute/dist_cost.h) ------
+ */
 
 typedef struct learned_cost {
-  cmp_ctx *ctx;     /* backend of the networks (owned) */
-  dist_cost *dist;  /* the networks of the run's latest checkpoint (owned) */
+  cmp_ctx *ctx;    /* backend of the networks (owned) */
+  dist_cost *dist; /* the networks of the run's latest checkpoint (owned) */
 } learned_cost;
 
 static bool learned_set_goal(void *self, const uint8_t *goal, char *err, size_t err_sz) {
@@ -193,8 +194,8 @@ static bool make_learned_cost(app_cost_provider *p, const app_runner_config *cfg
   if (!l) return mb_fail(err, err_sz, "out of memory");
   int method = cfg->cost == APP_COST_Q ? DIST_METHOD_Q : DIST_METHOD_REGRESSION;
   if (!(l->ctx = cmp_create(cfg->backend, NULL, NULL, 0, err, err_sz)) ||
-      !(l->dist = dist_cost_load(l->ctx, cfg->distance_run, method, cfg->cem.samples, err,
-                                 err_sz))) {
+      !(l->dist =
+            dist_cost_load(l->ctx, cfg->distance_run, method, cfg->cem.samples, err, err_sz))) {
     learned_cost_destroy(l);
     return false;
   }

@@ -687,13 +687,16 @@ static gboolean on_any_key(GtkEventControllerKey *c, guint keyval, guint code, G
   return FALSE;
 }
 
-/* One-key shortcuts, in the bubble phase: only keys that the focused widget did not take (an
- * entry takes letters and digits, a button takes space) reach them. */
+/* One-key shortcuts, seen before the focused widget (capture phase) unless that widget edits text:
+ * typing in an entry or a spin button never triggers them, and a thumbnail or tab that took the
+ * focus on a click does not swallow space (buttons still activate with Enter). */
 static gboolean on_shortcut_key(GtkEventControllerKey *c, guint keyval, guint code,
                                 GdkModifierType state, gpointer data) {
   (void)c, (void)code;
   MbWindow *win = data;
   if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) return FALSE;
+  GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(win));
+  if (focus && (GTK_IS_EDITABLE(focus) || GTK_IS_TEXT_VIEW(focus))) return FALSE;
   const char *action = NULL;
   switch (keyval) {
     case GDK_KEY_space:
@@ -837,7 +840,7 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
   g_signal_connect(keys, "key-pressed", G_CALLBACK(on_any_key), win);
   gtk_widget_add_controller(GTK_WIDGET(win), keys);
   GtkEventController *shortcuts = gtk_event_controller_key_new();
-  gtk_event_controller_set_propagation_phase(shortcuts, GTK_PHASE_BUBBLE);
+  gtk_event_controller_set_propagation_phase(shortcuts, GTK_PHASE_CAPTURE);
   g_signal_connect(shortcuts, "key-pressed", G_CALLBACK(on_shortcut_key), win);
   gtk_widget_add_controller(GTK_WIDGET(win), shortcuts);
   GtkEventController *legacy = gtk_event_controller_legacy_new();

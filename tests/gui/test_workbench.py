@@ -151,6 +151,15 @@ def main():
         close_dialogs(origin[0])
         time.sleep(1)
 
+        # Clicking a tab does not take the keyboard focus: space still runs the episode.
+        click("tab1", origin)
+        time.sleep(0.5)
+        xdo("key", "space")
+        s = wait_for(lambda s: s["running"] or s["replans"] >= 2, "space to run the episode")
+        check(s["running"] or s["replans"] >= 2, "space after a tab click ran the episode")
+        xdo("key", "space")
+        wait_for(lambda s: not s["running"], "space to pause", timeout=240)
+
         # Demo mode (key d) cycles through the goals by itself; any key stops it.
         xdo("key", "d")
         s = wait_for(lambda s: s["demo"] and s["planning"], "the demo to start planning")
@@ -175,7 +184,9 @@ def main():
         check(s["replans"] == before["replans"] and not s["planning"] and not s["demo"] and
               s["agent_view"] == before["agent_view"] and
               s["heatmap_cells"] == before["heatmap_cells"] and s["tab"] == 3,
-              "typing in the forms triggered no shortcut (a, n, d, h, r, space)")
+              "typing in the forms triggered no shortcut (a, n, d, h, r, space): %s" %
+              {k: (before.get(k), s.get(k)) for k in
+               ("replans", "planning", "demo", "agent_view", "heatmap_cells", "tab")})
         click("collect_start", origin)
         s = wait_for(lambda s: s["jobs"] and s["jobs"][-1]["running"] and s["jobs"][-1]["done"] > 0,
                      "the collection job to make progress", timeout=120)
