@@ -71,8 +71,8 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
   vk_shader_id id =
       (vk_shader_id)(VK_SHADER_GEMM_T00 + (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0));
 
-  uint32_t spec[4] = {tile.wx, tile.wy, tile.tm, tile.tn};
-  const vk_pipeline *p = vk_pipelines_get(r->pipes, id, spec, 4, err, err_sz);
+  uint32_t spec[6] = {tile.wx, tile.wy, tile.tm, tile.tn, va, vb};
+  const vk_pipeline *p = vk_pipelines_get(r->pipes, id, spec, 6, err, err_sz);
   if (!p) return false;
 
   /* Extents touched, for barrier tracking: the last element of each operand + 1. */
@@ -104,8 +104,6 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
       .c_batch = (uint32_t)cs,
       .bias_mode = (uint32_t)g->bias_mode,
       .bias_off = bat.rel,
-      .vec_a = va,
-      .vec_b = vb,
   };
   vk_buf_ref refs[6] = {
       {g->c.block, cat.bind, (cat.rel + c_ext) * 4, true, VK_REF_STORAGE, 0},

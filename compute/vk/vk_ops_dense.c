@@ -153,11 +153,10 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
                              : vkb_ssbo_mat(b, y, 1, false, 1, &pc.bias_off),
                         vkb_texel(w, m * k, true, 8), vkb_texel(w, m * k, false, 9),
                         vkb_texel(x, x_len, false, 10)};
-  uint32_t spec[5] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw}, gx, gy;
+  uint32_t spec[6] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec}, gx, gy;
   grid(&t, m, n, &gx, &gy);
   vk_shader_id id = n4 ? VK_SHADER_CONV2D_FWD_N4 : VK_SHADER_CONV2D_FWD;
-  pc.vec_a = vec;
-  vkb_dispatch(b, id, spec, n4 ? 5 : 4, &pc, sizeof pc, refs, 5, gx, gy, 1);
+  vkb_dispatch(b, id, spec, 6, &pc, sizeof pc, refs, 5, gx, gy, 1);
 }
 
 /* dx = conv^T(dy, w) + bias + beta dx. */

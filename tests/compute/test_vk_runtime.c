@@ -158,10 +158,12 @@ static const vk_pipeline *pipe_of(env *e, vk_shader_id id) {
 
 static void fill(env *e, vk_alloc *a, uint32_t off, uint32_t count, float value) {
   char err[256];
-  vk_push_fill pc = {off, count, (off & 3) == 0, value};
+  vk_push_fill pc = {off, count, value};
   vk_buf_ref ref = {a->block, a->off, a->size, true, VK_REF_STORAGE, 0};
-  CHECK(vk_rec_dispatch(e->rec, pipe_of(e, VK_SHADER_FILL), &pc, sizeof pc, &ref, 1,
-                        (count + 1023) / 1024, 1, 1, err, sizeof err));
+  uint32_t vec = (off & 3) == 0;
+  const vk_pipeline *p = vk_pipelines_get(e->pipes, VK_SHADER_FILL, &vec, 1, err, sizeof err);
+  CHECK(p && vk_rec_dispatch(e->rec, p, &pc, sizeof pc, &ref, 1, (count + 1023) / 1024, 1, 1, err,
+                             sizeof err));
 }
 
 /* Independent writes need no barrier; a read or write of something written does; results come
@@ -493,7 +495,7 @@ static void bench_workgroups(env *e) {
   vk_alloc x = alloc_floats(e, 256);
   const uint32_t groups[4] = {1, 64, 3200, 25600};
   for (int g = 0; g < 4; g++) {
-    vk_push_fill pc = {0, 0, 1, 0.0f};
+    vk_push_fill pc = {0, 0, 0.0f};
     vk_buf_ref ref = {x.block, x.off, x.size, true, VK_REF_STORAGE, 0};
     double best = 1e30, bestc = 1e30;
     for (int rep = 0; rep < 5; rep++) {
