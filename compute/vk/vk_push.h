@@ -245,8 +245,9 @@ typedef struct vk_push_conv {
   uint32_t O, HO, WO;              /* forward output */
   uint32_t KH, KW, SH, SW, PH, PW; /* kernel, stride, padding */
   uint32_t k_chunk;                /* bwd_weight: reduction per z slice */
+  uint32_t tiles_x;                /* fwd, bwd_data: column tiles (workgroups stride over them) */
 } vk_push_conv;
-VK_PUSH_CHECK(vk_push_conv, 92);
+VK_PUSH_CHECK(vk_push_conv, 96);
 
 /* Bytes of the push-constant block of each shader (0 if it has none); every member is a 32-bit
  * scalar at offset 4 * i, which the runtime test checks in the SPIR-V. */
