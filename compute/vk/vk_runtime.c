@@ -363,7 +363,11 @@ vk_runtime *vk_runtime_create(const vk_runtime_options *opt, char *err, size_t e
   describe(&rt->vk, rt->phys, &rt->desc);
   rt->vk.GetPhysicalDeviceProperties(rt->phys, &rt->props);
   rt->vk.GetPhysicalDeviceMemoryProperties(rt->phys, &rt->mem_props);
-  rt->is_cpu = rt->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
+  /* The tile shapes and workgroup counts for GPUs are exercised on lavapipe by the tests, which
+   * have no GPU to run on: MBOLD_VK_GPU_LAYOUT=1 selects them. */
+  const char *gpu_layout = getenv("MBOLD_VK_GPU_LAYOUT");
+  rt->is_cpu = rt->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU &&
+               !(gpu_layout && !strcmp(gpu_layout, "1"));
   VkPhysicalDeviceSubgroupProperties sub = {
       .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
   VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
