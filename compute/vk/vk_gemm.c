@@ -1,6 +1,7 @@
 /* GEMM variant selection and dispatch (see vk_gemm.h, shaders/gemm.comp).
  *
- * Why texel buffers and this tile (GEMM 1024^3 on lavapipe, llvmpipe LLVM 15, 2 cores; best of 6):
+ * Why texel buffers and register blocks: GEMM 1024^3 on lavapipe (llvmpipe, LLVM 15, 2 cores of an
+ * AMD EPYC, best of 6, an exploration kernel with one 8-invocation workgroup per block row):
  *   storage buffers, 8 x 8 block per invocation ............ 18-19 GFLOP/s
  *   storage buffers, 16 x 16 ................................ 19-25
  *   buffer device address, 8 x 8 ............................ 12
@@ -19,7 +20,8 @@
 /* One tile per device. Every (shader, tile) pair is a pipeline that lavapipe compiles at its first
  * dispatch, and compile time grows much faster than the block: first dispatch of a GEMM on
  * lavapipe (process CPU, busy machine) 4 x 4: 0.3 s, 8 x 8: 1.7 s, 16 x 8: 5 s, 16 x 16: 17 s,
- * while 1024^3 runs at ~34 GFLOP/s with 8 x 8 against ~38 with 16 x 16 (vk_gemm.c's table). */
+ * while 1024^3 runs at ~34 GFLOP/s with 8 x 8 against ~38 with 16 x 16 (test_vk_runtime --bench
+ * on an idle machine). */
 vk_gemm_tile vk_gemm_pick_tile(const vk_runtime *rt, int m, int n) {
   (void)m, (void)n;
   vk_gemm_tile t;
