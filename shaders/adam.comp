@@ -4,7 +4,7 @@
 // with step_size = lr / (1 - b1^t) and bc2_sqrt = sqrt(1 - b2^t) computed on the host.
 #include "ew.glsl"
 layout(push_constant) uniform Push {
-  uint pin_off, g_off, min_off, vin_off, p_off, m_off, v_off, count, vec;
+  uint pin_off, g_off, min_off, vin_off, p_off, m_off, v_off, count;
   float b1, b2, eps, step_size, bc2_sqrt;
 } pc;
 EW_IN(0) // p

@@ -2,7 +2,7 @@
 // y = alpha x + beta y (beta 0: y is not read).
 #include "ew.glsl"
 layout(push_constant) uniform Push {
-  uint x_off, yin_off, y_off, count, vec;
+  uint x_off, yin_off, y_off, count;
   float alpha, beta;
 } pc;
 EW_IN(0)

@@ -4,7 +4,7 @@
 #include "ew.glsl"
 #include "binary.glsl"
 layout(push_constant) uniform Push {
-  uint a_off, b_off, y_off, count, vec;
+  uint a_off, b_off, y_off, count;
   uint C, H, W;        // a's c, h, w
   uint sn, sc, sh, sw; // b's strides seen with a's shape
   uint op;
@@ -15,7 +15,7 @@ EW_OUT(0, y)
 void main() {
   uvec4 bs = uvec4(pc.sn, pc.sc, pc.sh, pc.sw);
   EW_FOR_EACH(pc.count) {
-    if (pc.vec != 0u && e + 3u < pc.count) {
+    if (EW_VEC != 0u && e + 3u < pc.count) {
       uint j = pc.b_off + b_index(e, pc.C, pc.H, pc.W, bs);
       vec4 b = vec4(EW_AT(1, j), EW_AT(1, j + pc.sw), EW_AT(1, j + 2u * pc.sw),
                     EW_AT(1, j + 3u * pc.sw));

@@ -3,7 +3,7 @@
 #include "ew.glsl"
 #include "binary.glsl"
 layout(push_constant) uniform Push {
-  uint a_off, b_off, dy_off, dain_off, da_off, count, vec;
+  uint a_off, b_off, dy_off, dain_off, da_off, count;
   uint C, H, W;
   uint sn, sc, sh, sw;
   uint op;
@@ -25,7 +25,7 @@ vec4 grad(vec4 a, vec4 b, vec4 g) {
 void main() {
   uvec4 bs = uvec4(pc.sn, pc.sc, pc.sh, pc.sw);
   EW_FOR_EACH(pc.count) {
-    if (pc.vec != 0u && e + 3u < pc.count) {
+    if (EW_VEC != 0u && e + 3u < pc.count) {
       uint j = pc.b_off + b_index(e, pc.C, pc.H, pc.W, bs);
       vec4 b = vec4(EW_AT(1, j), EW_AT(1, j + pc.sw), EW_AT(1, j + 2u * pc.sw),
                     EW_AT(1, j + 3u * pc.sw));

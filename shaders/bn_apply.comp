@@ -1,13 +1,14 @@
 #version 450
 // y = x sc[c] + sh[c] with sc = gamma invstd, sh = beta - mean sc; mean/invstd are the batch
-// statistics (training, mode 0) or come from the running averages (inference, mode 1).
-// vec 1: hw a multiple of 4 (a run of 4 shares its channel); vec 2: features (hw 1) with C and the
-// per-channel vectors' offsets multiples of 4 (a run of 4 is 4 consecutive channels).
+// statistics (training, BN_MODE 0) or come from the running averages (inference, BN_MODE 1);
+// BN_MODE is specialisation constant 1. EW_VEC 1: hw a multiple of 4 (a run of 4 shares its
+// channel); EW_VEC 2: features (hw 1) with C and the per-channel vectors' offsets multiples of 4
+// (a run of 4 is 4 consecutive channels).
 #include "ew.glsl"
+layout(constant_id = 1) const uint BN_MODE = 0;
 layout(push_constant) uniform Push {
-  uint x_off, y_off, count, vec, C, hw;
+  uint x_off, y_off, count, C, hw;
   uint gamma_off, beta_off, mean_off, var_off; // var_off: invstd (mode 0) or run_var (mode 1)
-  uint mode;
   float eps;
 } pc;
 EW_IN(0) // x
@@ -18,16 +19,16 @@ layout(binding = 1) readonly buffer Var { float var_[]; }; // invstd or run_var
 layout(binding = 1) readonly buffer Var4 { vec4 var4[]; };
 EW_OUT(0, y)
 
-vec4 inv_of(vec4 v) { return pc.mode == 0u ? v : 1.0 / sqrt(v + pc.eps); }
+vec4 inv_of(vec4 v) { return BN_MODE == 0u ? v : 1.0 / sqrt(v + pc.eps); }
 
 void main() {
   EW_FOR_EACH(pc.count) {
-    if (pc.vec == 1u && e + 3u < pc.count) {
+    if (EW_VEC == 1u && e + 3u < pc.count) {
       uint c = e / pc.hw % pc.C;
       float sc = EW_AT(1, pc.gamma_off + c) * inv_of(vec4(var_[pc.var_off + c])).x;
       float sh = EW_AT(2, pc.beta_off + c) - EW_AT(3, pc.mean_off + c) * sc;
       y4[(pc.y_off + e) >> 2] = texelFetch(in4_0, int((pc.x_off + e) >> 2)) * sc + sh;
-    } else if (pc.vec == 2u && e + 3u < pc.count) {
+    } else if (EW_VEC == 2u && e + 3u < pc.count) {
       uint c = e % pc.C;
       vec4 sc = texelFetch(in4_1, int((pc.gamma_off + c) >> 2)) * inv_of(var4[(pc.var_off + c) >> 2]);
       vec4 sh = texelFetch(in4_2, int((pc.beta_off + c) >> 2)) -

@@ -3,7 +3,7 @@
 // coef[3c..3c+2] = k, mean(dy), mean(dy xhat) from bn_bwd_finalize.comp. vec: hw a multiple of 4.
 #include "ew.glsl"
 layout(push_constant) uniform Push {
-  uint x_off, dy_off, dxin_off, dx_off, mean_off, invstd_off, coef_off, count, vec, C, hw;
+  uint x_off, dy_off, dxin_off, dx_off, mean_off, invstd_off, coef_off, count, C, hw;
   float beta;
 } pc;
 EW_IN(0) // x
@@ -16,7 +16,7 @@ layout(binding = 2) readonly buffer Iv { float invstd[]; };
 layout(binding = 3) readonly buffer Cf { float coef[]; };
 void main() {
   EW_FOR_EACH(pc.count) {
-    if (pc.vec != 0u && e + 3u < pc.count) {
+    if (EW_VEC != 0u && e + 3u < pc.count) {
       uint c = e / pc.hw % pc.C;
       float k = coef[pc.coef_off + 3u * c], mdy = coef[pc.coef_off + 3u * c + 1u],
             mdyx = coef[pc.coef_off + 3u * c + 2u];

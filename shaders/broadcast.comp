@@ -3,7 +3,7 @@
 // multiple of 4.
 #include "ew.glsl"
 layout(push_constant) uniform Push {
-  uint x_off, yin_off, y_off, count, vec, r, inner;
+  uint x_off, yin_off, y_off, count, r, inner;
   float scale, beta;
 } pc;
 EW_IN(0) // x
@@ -11,7 +11,7 @@ EW_IN(1) // y (read when beta != 0)
 EW_OUT(0, y)
 void main() {
   EW_FOR_EACH(pc.count) {
-    if (pc.vec != 0u && e + 3u < pc.count) {
+    if (EW_VEC != 0u && e + 3u < pc.count) {
       uint o = e / (pc.r * pc.inner), ii = e % pc.inner;
       vec4 v = pc.scale * texelFetch(in4_0, int((pc.x_off + o * pc.inner + ii) >> 2));
       if (pc.beta != 0.0) v += pc.beta * texelFetch(in4_1, int((pc.yin_off + e) >> 2));

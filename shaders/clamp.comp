@@ -1,7 +1,7 @@
 #version 450
 // y = x < lo ? lo : x > hi ? hi : x, as the CPU backend writes it (NaN stays NaN); x may alias y.
 #include "ew.glsl"
-layout(push_constant) uniform Push { uint x_off, y_off, count, vec; float lo, hi; } pc;
+layout(push_constant) uniform Push { uint x_off, y_off, count; float lo, hi; } pc;
 EW_IN(0)
 EW_OUT(0, y)
 void main() {

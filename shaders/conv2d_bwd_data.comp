@@ -90,6 +90,9 @@ void main() {
   gc_m = pc.m;
   gc_n = pc.n;
   gc_k = pc.k;
-  st_o = st_ky = st_kx = st_qy = st_ry = st_qx = st_rx = 0u;
-  gemm_core(gl_WorkGroupID.xy);
+  // Several column tiles per workgroup, as conv2d_fwd.comp.
+  for (uint tx = gl_WorkGroupID.x; tx < pc.tiles_x; tx += gl_NumWorkGroups.x) {
+    st_o = st_ky = st_kx = st_qy = st_ry = st_qx = st_rx = 0u;
+    gemm_core(uvec2(tx, gl_WorkGroupID.y));
+  }
 }

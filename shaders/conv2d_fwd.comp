@@ -1,8 +1,9 @@
 #version 450
 // y[n, o, p] = sum_(c, ky, kx) w[o, c, ky, kx] x[n, c, window(p) + (ky, kx)] + bias[o] + beta y:
 // an implicit GEMM (no im2col buffer) with rows = o, columns = (n, p) so that small feature maps
-// still fill the workgroups, and k = (c, ky, kx). Weights are read as RGBA32F texels when
-// pc.vec_a (C KH KW % 4 == 0 and aligned), the input gathered with a zero for padding.
+// still fill the workgroups, and k = (c, ky, kx). Weights are read as RGBA32F texels when VEC_A
+// (specialisation constant 5: C KH KW % 4 == 0 and aligned), the input gathered with a zero for
+// padding.
 //
 // N4 (KW % 4 == 0, WO % 4 == 0, output aligned): an invocation owns groups of 4 adjacent output
 // pixels of one row, and a k-block of 4 is (c, ky, kx0..kx0+3). The 4 x 4 inputs such a block needs
@@ -10,6 +11,7 @@
 // at stride 2), and the 4 results are stored as one vec4. SW is specialisation constant 4.
 #include "conv_push.glsl"
 #include "gemm_spec.glsl"
+layout(constant_id = 5) const bool VEC_A = false;
 
 layout(binding = 8) uniform samplerBuffer w4;
 layout(binding = 9) uniform samplerBuffer w1;
@@ -24,7 +26,7 @@ uint gc_m, gc_n, gc_k;
 float a_at(uint row, uint k, uint i) { return texelFetch(w1, int(pc.a_off + row * pc.k + k)).x; }
 vec4 a_k4(uint row, uint k0, uint i) {
   uint b = pc.a_off + row * pc.k + k0;
-  if (pc.vec_a != 0u) return texelFetch(w4, int(b >> 2));
+  if (VEC_A) return texelFetch(w4, int(b >> 2));
   return vec4(texelFetch(w1, int(b)).x, texelFetch(w1, int(b + 1)).x, texelFetch(w1, int(b + 2)).x,
               texelFetch(w1, int(b + 3)).x);
 }
@@ -156,6 +158,11 @@ void main() {
   gc_m = pc.m;
   gc_n = pc.n;
   gc_k = pc.k;
-  st_c = st_ky = st_kx = 0u;
-  gemm_core(gl_WorkGroupID.xy);
+  // A workgroup walks several column tiles: llvmpipe sets up each workgroup at a cost that grows
+  // with the shader's per-invocation state (~10 ms of CPU over conv1's 3200 workgroups at batch
+  // 200), and these shaders' k loops are short.
+  for (uint tx = gl_WorkGroupID.x; tx < pc.tiles_x; tx += gl_NumWorkGroups.x) {
+    st_c = st_ky = st_kx = 0u;
+    gemm_core(uvec2(tx, gl_WorkGroupID.y));
+  }
 }

@@ -12,5 +12,5 @@ layout(push_constant) uniform Push {
   uint O, HO, WO;       // forward output
   uint KH, KW, SH, SW, PH, PW; // kernel, stride, padding
   uint k_chunk;         // conv2d_bwd_weight: reduction length per gl_WorkGroupID.z slice
-  uint vec_a;           // conv2d_fwd: weights readable as RGBA32F texels (C KH KW % 4 == 0, aligned)
+  uint tiles_x;         // fwd, bwd_data: column tiles; workgroup x walks tiles x, x + groups, ...
 } pc;

@@ -4,7 +4,7 @@
 #include "ew.glsl"
 layout(push_constant) uniform Push {
   uint src_off, dstin_off, dst_off; // first float of sample 0's run
-  uint count, run, vec;             // total floats, floats per sample
+  uint count, run;             // total floats, floats per sample
   uint src_stride, dst_stride;      // floats between samples
   float beta;
 } pc;
@@ -13,7 +13,7 @@ EW_IN(1) // dst (read when beta != 0)
 EW_OUT(0, dst)
 void main() {
   EW_FOR_EACH(pc.count) {
-    if (pc.vec != 0u && e + 3u < pc.count) {
+    if (EW_VEC != 0u && e + 3u < pc.count) {
       uint n = e / pc.run, j = e % pc.run;
       vec4 v = texelFetch(in4_0, int((pc.src_off + n * pc.src_stride + j) >> 2));
       if (pc.beta != 0.0)

@@ -10,10 +10,14 @@
 //
 // So inputs are read through texel views (input i: RGBA32F at binding 8 + 2i, R32F at 9 + 2i; the
 // offset is the tensor's first float in its block) and outputs written through a storage buffer
-// seen as float and vec4 arrays on one binding (offset relative to the bound range). With pc.vec
-// set (every offset a multiple of 4 floats) whole vec4s are read and written; otherwise element by
-// element. Elements past the end are never stored; reads past it repeat the last element.
+// seen as float and vec4 arrays on one binding (offset relative to the bound range). With EW_VEC
+// (specialisation constant 0: every offset a multiple of 4 floats) whole vec4s are read and
+// written; otherwise element by element. Elements past the end are never stored; reads past it
+// repeat the last element. EW_VEC is a specialisation constant and not a push constant because
+// llvmpipe runs both sides of a branch under a mask, uniform or not: a runtime flag made the
+// vector path pay for the scalar one too.
 layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint EW_VEC = 0;
 const uint EW_GROUPS = 4;
 
 // First element of this invocation's EW_GROUPS x 4 elements.
@@ -31,7 +35,7 @@ uint ew_first() {
 // Elements e..e+3 (e % 4 == 0) of input i whose first float is at off; `last` is the last valid
 // element index.
 #define EW_LOAD(i, off, e, last)                                                                   \
-  (pc.vec != 0u ? texelFetch(in4_##i, int(((off) + (e)) >> 2))                                     \
+  (EW_VEC != 0u ? texelFetch(in4_##i, int(((off) + (e)) >> 2))                                     \
                 : vec4(EW_AT(i, (off) + min((e), (last))), EW_AT(i, (off) + min((e) + 1u, (last))), \
                        EW_AT(i, (off) + min((e) + 2u, (last))),                                    \
                        EW_AT(i, (off) + min((e) + 3u, (last)))))
@@ -44,7 +48,7 @@ uint ew_first() {
 #define EW_STORE(name, off, e, count, v)                                                           \
   {                                                                                                \
     vec4 v_ = (v);                                                                                 \
-    if (pc.vec != 0u && (e) + 3u < (count))                                                        \
+    if (EW_VEC != 0u && (e) + 3u < (count))                                                        \
       name##4[((off) + (e)) >> 2] = v_;                                                            \
     else                                                                                           \
       for (uint q_ = 0u; q_ < 4u; q_++)                                                            \

@@ -6,12 +6,14 @@
 // vector gather, while a storage-buffer load becomes a per-lane loop with a bounds check per
 // element (1.7x slower here). On a GPU the reads go through the texture cache.
 //
-// Variants (-D): TRANS_A, TRANS_B (operand stored transposed). pc.vec_a, pc.vec_b: the operand's
-// contiguous axis is 16-byte aligned and, where the block is clamped along it (A^T rows, B
-// columns), a multiple of 4 long: fetch RGBA32F texels; otherwise R32F fetches. (Runtime flags
-// rather than variants: lavapipe compiles each pipeline for seconds, and the branches are uniform.)
+// Variants (-D): TRANS_A, TRANS_B (operand stored transposed). Specialisation constants 4, 5:
+// VEC_A, VEC_B, the operand's contiguous axis is 16-byte aligned and, where the block is clamped
+// along it (A^T rows, B columns), a multiple of 4 long: fetch RGBA32F texels; otherwise R32F
+// fetches. (Not push constants: llvmpipe would run both sides of the branch.)
 #include "gemm_push.glsl"
 #include "gemm_spec.glsl"
+layout(constant_id = 4) const bool VEC_A = false;
+layout(constant_id = 5) const bool VEC_B = false;
 
 layout(binding = 8) uniform samplerBuffer a4;
 layout(binding = 9) uniform samplerBuffer a1;
@@ -30,7 +32,7 @@ float fb(uint i) { return texelFetch(b1, int(i)).x; }
 #define A_M4
 float a_at(uint row, uint k, uint i) { return fa(abase + k * pc.lda + row); }
 vec4 a_rows4(uint row4, uint k) {
-  if (pc.vec_a != 0u) return texelFetch(a4, int((abase + k * pc.lda + min(row4, gc_m - 4u)) >> 2));
+  if (VEC_A) return texelFetch(a4, int((abase + k * pc.lda + min(row4, gc_m - 4u)) >> 2));
   uint r = abase + k * pc.lda, last = gc_m - 1u;
   return vec4(fa(r + min(row4, last)), fa(r + min(row4 + 1u, last)), fa(r + min(row4 + 2u, last)),
               fa(r + min(row4 + 3u, last)));
@@ -39,7 +41,7 @@ vec4 a_rows4(uint row4, uint k) {
 float a_at(uint row, uint k, uint i) { return fa(abase + row * pc.lda + k); }
 vec4 a_k4(uint row, uint k0, uint i) {
   uint j = abase + row * pc.lda + k0;
-  if (pc.vec_a != 0u) return texelFetch(a4, int(j >> 2));
+  if (VEC_A) return texelFetch(a4, int(j >> 2));
   return vec4(fa(j), fa(j + 1u), fa(j + 2u), fa(j + 3u));
 }
 #endif
@@ -48,7 +50,7 @@ vec4 a_k4(uint row, uint k0, uint i) {
 float b_at(uint k, uint col, uint j) { return fb(bbase + col * pc.ldb + k); }
 vec4 b_k4(uint k0, uint col, uint j) {
   uint i = bbase + col * pc.ldb + k0;
-  if (pc.vec_b != 0u) return texelFetch(b4, int(i >> 2));
+  if (VEC_B) return texelFetch(b4, int(i >> 2));
   return vec4(fb(i), fb(i + 1u), fb(i + 2u), fb(i + 3u));
 }
 #else
@@ -57,7 +59,7 @@ vec4 b_k4(uint k0, uint col, uint j) {
 float b_at(uint k, uint col, uint j) { return fb(bbase + k * pc.ldb + col); }
 vec4 b_cols4(uint k, uint col4) {
   uint r = bbase + k * pc.ldb;
-  if (pc.vec_b != 0u) return texelFetch(b4, int((r + min(col4, gc_n - 4u)) >> 2));
+  if (VEC_B) return texelFetch(b4, int((r + min(col4, gc_n - 4u)) >> 2));
   uint last = gc_n - 1u;
   return vec4(fb(r + min(col4, last)), fb(r + min(col4 + 1u, last)), fb(r + min(col4 + 2u, last)),
               fb(r + min(col4 + 3u, last)));

@@ -3,7 +3,7 @@
 // multiple of 4.
 #include "ew.glsl"
 layout(push_constant) uniform Push {
-  uint x_off, y_off, dy_off, dxin_off, dx_off, count, vec, len;
+  uint x_off, y_off, dy_off, dxin_off, dx_off, count, len;
   float beta;
 } pc;
 EW_IN(0) // x
@@ -13,7 +13,7 @@ EW_IN(3) // dx (read when beta != 0)
 EW_OUT(0, dx)
 void main() {
   EW_FOR_EACH(pc.count) {
-    if (pc.vec != 0u && e + 3u < pc.count) {
+    if (EW_VEC != 0u && e + 3u < pc.count) {
       uint n = e / pc.len;
       vec4 v = EW_AT(2, pc.dy_off + n) *
                exp(texelFetch(in4_0, int((pc.x_off + e) >> 2)) - EW_AT(1, pc.y_off + n));

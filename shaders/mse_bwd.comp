@@ -1,7 +1,7 @@
 #version 450
 // da = k (a - b) + beta da with k = 2 scale / numel.
 #include "ew.glsl"
-layout(push_constant) uniform Push { uint a_off, b_off, dain_off, da_off, count, vec; float k, beta; } pc;
+layout(push_constant) uniform Push { uint a_off, b_off, dain_off, da_off, count; float k, beta; } pc;
 EW_IN(0)
 EW_IN(1)
 EW_IN(2)

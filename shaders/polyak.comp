@@ -1,7 +1,7 @@
 #version 450
 // target = tau target + (1 - tau) source.
 #include "ew.glsl"
-layout(push_constant) uniform Push { uint tin_off, s_off, t_off, count, vec; float tau; } pc;
+layout(push_constant) uniform Push { uint tin_off, s_off, t_off, count; float tau; } pc;
 EW_IN(0)
 EW_IN(1)
 EW_OUT(0, t)

@@ -55,10 +55,16 @@ void vkb_dispatch(vk_be *b, vk_shader_id id, const uint32_t *spec, int nspec, co
 
 void vkb_dispatch_items(vk_be *b, vk_shader_id id, const void *push, uint32_t push_bytes,
                         const vk_buf_ref *refs, int nrefs, uint64_t items) {
+  vkb_dispatch_items_spec(b, id, NULL, 0, push, push_bytes, refs, nrefs, items);
+}
+
+void vkb_dispatch_items_spec(vk_be *b, vk_shader_id id, const uint32_t *spec, int nspec,
+                             const void *push, uint32_t push_bytes, const vk_buf_ref *refs,
+                             int nrefs, uint64_t items) {
   uint64_t groups = (items + 63) / 64;
   uint64_t max_x = b->rt->props.limits.maxComputeWorkGroupCount[0];
   uint64_t gx = groups < max_x ? groups : max_x, gy = gx ? (groups + gx - 1) / gx : 0;
-  vkb_dispatch(b, id, NULL, 0, push, push_bytes, refs, nrefs, (uint32_t)gx, (uint32_t)gy, 1);
+  vkb_dispatch(b, id, spec, nspec, push, push_bytes, refs, nrefs, (uint32_t)gx, (uint32_t)gy, 1);
 }
 
 /* ---- scratch and reductions ----------------------------------------------------------------- */

@@ -55,10 +55,16 @@ void vkb_dispatch(vk_be *b, vk_shader_id id, const uint32_t *spec, int nspec, co
 /* An elementwise dispatch: one invocation per item, 64 per workgroup (elementwise.glsl). */
 void vkb_dispatch_items(vk_be *b, vk_shader_id id, const void *push, uint32_t push_bytes,
                         const vk_buf_ref *refs, int nrefs, uint64_t items);
-/* A vectorised elementwise dispatch over count elements (ew.glsl: 16 per invocation). */
-static inline void vkb_dispatch_ew(vk_be *b, vk_shader_id id, const void *push, uint32_t push_bytes,
-                                   const vk_buf_ref *refs, int nrefs, uint64_t count) {
-  vkb_dispatch_items(b, id, push, push_bytes, refs, nrefs, (count + 15) / 16);
+/* The same with specialisation constants. */
+void vkb_dispatch_items_spec(vk_be *b, vk_shader_id id, const uint32_t *spec, int nspec,
+                             const void *push, uint32_t push_bytes, const vk_buf_ref *refs,
+                             int nrefs, uint64_t items);
+/* A vectorised elementwise dispatch over count elements (ew.glsl: 16 per invocation); spec[0] is
+ * EW_VEC (every offset a multiple of 4 floats), spec[1..] the shader's own constants. */
+static inline void vkb_dispatch_ew(vk_be *b, vk_shader_id id, const uint32_t *spec, int nspec,
+                                   const void *push, uint32_t push_bytes, const vk_buf_ref *refs,
+                                   int nrefs, uint64_t count) {
+  vkb_dispatch_items_spec(b, id, spec, nspec, push, push_bytes, refs, nrefs, (count + 15) / 16);
 }
 /* Binds floats [m.off, m.off + count) as input i of an ew.glsl shader (texel views at bindings
  * 8 + 2i and 9 + 2i) into refs[*n], advancing *n; returns the offset the shader uses. */

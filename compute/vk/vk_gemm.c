@@ -1,6 +1,7 @@
 /* GEMM variant selection and dispatch (see vk_gemm.h, shaders/gemm.comp).
  *
- * Why texel buffers and this tile (GEMM 1024^3 on lavapipe, llvmpipe LLVM 15, 2 cores; best of 6):
+ * Why texel buffers and register blocks: GEMM 1024^3 on lavapipe (llvmpipe, LLVM 15, 2 cores of an
+ * AMD EPYC, best of 6, an exploration kernel with one 8-invocation workgroup per block row):
  *   storage buffers, 8 x 8 block per invocation ............ 18-19 GFLOP/s
  *   storage buffers, 16 x 16 ................................ 19-25
  *   buffer device address, 8 x 8 ............................ 12
@@ -19,7 +20,8 @@
 /* One tile per device. Every (shader, tile) pair is a pipeline that lavapipe compiles at its first
  * dispatch, and compile time grows much faster than the block: first dispatch of a GEMM on
  * lavapipe (process CPU, busy machine) 4 x 4: 0.3 s, 8 x 8: 1.7 s, 16 x 8: 5 s, 16 x 16: 17 s,
- * while 1024^3 runs at ~34 GFLOP/s with 8 x 8 against ~38 with 16 x 16 (vk_gemm.c's table). */
+ * while 1024^3 runs at ~34 GFLOP/s with 8 x 8 against ~38 with 16 x 16 (test_vk_runtime --bench
+ * on an idle machine). */
 vk_gemm_tile vk_gemm_pick_tile(const vk_runtime *rt, int m, int n) {
   (void)m, (void)n;
   vk_gemm_tile t;
@@ -71,8 +73,8 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
   vk_shader_id id =
       (vk_shader_id)(VK_SHADER_GEMM_T00 + (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0));
 
-  uint32_t spec[4] = {tile.wx, tile.wy, tile.tm, tile.tn};
-  const vk_pipeline *p = vk_pipelines_get(r->pipes, id, spec, 4, err, err_sz);
+  uint32_t spec[6] = {tile.wx, tile.wy, tile.tm, tile.tn, va, vb};
+  const vk_pipeline *p = vk_pipelines_get(r->pipes, id, spec, 6, err, err_sz);
   if (!p) return false;
 
   /* Extents touched, for barrier tracking: the last element of each operand + 1. */
@@ -104,8 +106,6 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
       .c_batch = (uint32_t)cs,
       .bias_mode = (uint32_t)g->bias_mode,
       .bias_off = bat.rel,
-      .vec_a = va,
-      .vec_b = vb,
   };
   vk_buf_ref refs[6] = {
       {g->c.block, cat.bind, (cat.rel + c_ext) * 4, true, VK_REF_STORAGE, 0},

@@ -1,6 +1,6 @@
 /* Vulkan backend: elementwise ops, data movement, reductions, losses, optimisers, random numbers.
  * The elementwise shaders (shaders/ew.glsl) read through texel views and write vec4s when every
- * offset is a multiple of 4 floats (pc.vec), element by element otherwise. */
+ * offset is a multiple of 4 floats (EW_VEC), element by element otherwise. */
 #include "vk_backend.h"
 
 #include <math.h>
@@ -9,9 +9,10 @@
 
 void vkb_fill(cmp_ctx *ctx, const cmp_tensor *t, float value) {
   vk_be *b = vkb(ctx);
-  vk_push_fill pc = {0, (uint32_t)N_(t), vkb_al4(vkb_off(t)), value};
+  vk_push_fill pc = {0, (uint32_t)N_(t), value};
+  uint32_t spec[2] = {vkb_al4(vkb_off(t)), 0};
   vk_buf_ref ref = vkb_ssbo(b, t, true, 0, &pc.off);
-  vkb_dispatch_ew(b, VK_SHADER_FILL, &pc, sizeof pc, &ref, 1, N_(t));
+  vkb_dispatch_ew(b, VK_SHADER_FILL, spec, 2, &pc, sizeof pc, &ref, 1, N_(t));
 }
 
 void vkb_axpby(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, float alpha, float beta) {
@@ -22,8 +23,8 @@ void vkb_axpby(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, float alp
   pc.x_off = vkb_in(refs, &n, x, 0);
   pc.yin_off = vkb_in(refs, &n, y, 1);
   refs[n++] = vkb_ssbo(b, y, true, 0, &pc.y_off);
-  pc.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
-  vkb_dispatch_ew(b, VK_SHADER_AXPBY, &pc, sizeof pc, refs, n, N_(x));
+  uint32_t spec[2] = {vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y)), 0};
+  vkb_dispatch_ew(b, VK_SHADER_AXPBY, spec, 2, &pc, sizeof pc, refs, n, N_(x));
 }
 
 void vkb_clamp(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, float lo, float hi) {
@@ -33,8 +34,8 @@ void vkb_clamp(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, float lo,
   vk_push_clamp pc = {.count = (uint32_t)N_(x), .lo = lo, .hi = hi};
   pc.x_off = vkb_in(refs, &n, x, 0);
   refs[n++] = vkb_ssbo(b, y, true, 0, &pc.y_off);
-  pc.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
-  vkb_dispatch_ew(b, VK_SHADER_CLAMP, &pc, sizeof pc, refs, n, N_(x));
+  uint32_t spec[2] = {vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y)), 0};
+  vkb_dispatch_ew(b, VK_SHADER_CLAMP, spec, 2, &pc, sizeof pc, refs, n, N_(x));
 }
 
 void vkb_copy_channels(cmp_ctx *ctx, const cmp_tensor *src, int src_c0, const cmp_tensor *dst,
@@ -56,19 +57,22 @@ void vkb_copy_channels(cmp_ctx *ctx, const cmp_tensor *src, int src_c0, const cm
   pc.src_off = vkb_in_mat(refs, &n, s, s_len, 0);
   pc.dstin_off = vkb_in_mat(refs, &n, d, d_len, 1);
   refs[n++] = vkb_ssbo_mat(b, d, d_len, true, 0, &pc.dst_off);
-  pc.vec = vkb_al4(s.off) && vkb_al4(d.off) && vkb_al4(run) && vkb_al4(ss) && vkb_al4(ds);
-  vkb_dispatch_ew(b, VK_SHADER_COPY_CHANNELS, &pc, sizeof pc, refs, n, (uint64_t)src->n * run);
+  uint32_t spec[2] = {
+      vkb_al4(s.off) && vkb_al4(d.off) && vkb_al4(run) && vkb_al4(ss) && vkb_al4(ds), 0};
+  vkb_dispatch_ew(b, VK_SHADER_COPY_CHANNELS, spec, 2, &pc, sizeof pc, refs, n,
+                  (uint64_t)src->n * run);
 }
 
 void vkb_act_fwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tensor *y, float alpha) {
   vk_be *b = vkb(ctx);
   vk_buf_ref refs[3];
   int n = 0;
-  vk_push_act_fwd pc = {.count = (uint32_t)N_(x), .act = (uint32_t)act, .alpha = alpha};
+  vk_push_act_fwd pc = {.count = (uint32_t)N_(x), .alpha = alpha};
   pc.x_off = vkb_in(refs, &n, x, 0);
   refs[n++] = vkb_ssbo(b, y, true, 0, &pc.y_off);
-  pc.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
-  vkb_dispatch_ew(b, VK_SHADER_ACT_FWD, &pc, sizeof pc, refs, n, N_(x));
+  uint32_t spec[2] = {vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y)), 0};
+  spec[1] = (uint32_t)act;
+  vkb_dispatch_ew(b, VK_SHADER_ACT_FWD, spec, 2, &pc, sizeof pc, refs, n, N_(x));
 }
 
 void vkb_act_bwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tensor *y,
@@ -78,16 +82,16 @@ void vkb_act_bwd(cmp_ctx *ctx, cmp_act act, const cmp_tensor *x, const cmp_tenso
   const cmp_tensor *xx = x ? x : dy, *yy = y ? y : dy;
   vk_buf_ref refs[9];
   int n = 0;
-  vk_push_act_bwd pc = {
-      .count = (uint32_t)N_(dy), .act = (uint32_t)act, .alpha = alpha, .beta = beta};
+  vk_push_act_bwd pc = {.count = (uint32_t)N_(dy), .alpha = alpha, .beta = beta};
   pc.x_off = vkb_in(refs, &n, xx, 0);
   pc.y_off = vkb_in(refs, &n, yy, 1);
   pc.dy_off = vkb_in(refs, &n, dy, 2);
   pc.dxin_off = vkb_in(refs, &n, dx, 3);
   refs[n++] = vkb_ssbo(b, dx, true, 0, &pc.dx_off);
-  pc.vec =
-      vkb_al4(vkb_off(xx)) && vkb_al4(vkb_off(yy)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx));
-  vkb_dispatch_ew(b, VK_SHADER_ACT_BWD, &pc, sizeof pc, refs, n, N_(dy));
+  uint32_t spec[2] = {vkb_al4(vkb_off(xx)) && vkb_al4(vkb_off(yy)) && vkb_al4(vkb_off(dy)) &&
+                          vkb_al4(vkb_off(dx)),
+                      (uint32_t)act};
+  vkb_dispatch_ew(b, VK_SHADER_ACT_BWD, spec, 2, &pc, sizeof pc, refs, n, N_(dy));
 }
 
 /* b's strides seen with a's shape (0 along broadcast dimensions). */
@@ -117,8 +121,8 @@ void vkb_binary(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_tenso
   pc.a_off = vkb_in(refs, &n, a, 0);
   pc.b_off = vkb_in(refs, &n, bt, 1);
   refs[n++] = vkb_ssbo(b, y, true, 0, &pc.y_off);
-  pc.vec = vkb_al4(vkb_off(a)) && vkb_al4(vkb_off(y)) && vkb_al4((uint64_t)a->w);
-  vkb_dispatch_ew(b, VK_SHADER_BINARY, &pc, sizeof pc, refs, n, N_(a));
+  uint32_t spec[2] = {vkb_al4(vkb_off(a)) && vkb_al4(vkb_off(y)) && vkb_al4((uint64_t)a->w), 0};
+  vkb_dispatch_ew(b, VK_SHADER_BINARY, spec, 2, &pc, sizeof pc, refs, n, N_(a));
 }
 
 void vkb_binary_bwd(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_tensor *bt,
@@ -144,9 +148,10 @@ void vkb_binary_bwd(cmp_ctx *ctx, cmp_binop op, const cmp_tensor *a, const cmp_t
     pc.dy_off = vkb_in(refs, &n, dy, 2);
     pc.dain_off = vkb_in(refs, &n, da, 3);
     refs[n++] = vkb_ssbo(b, da, true, 0, &pc.da_off);
-    pc.vec = vkb_al4(vkb_off(a)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(da)) &&
-             vkb_al4((uint64_t)a->w);
-    vkb_dispatch_ew(b, VK_SHADER_BINARY_BWD_A, &pc, sizeof pc, refs, n, N_(a));
+    uint32_t spec[2] = {vkb_al4(vkb_off(a)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(da)) &&
+                            vkb_al4((uint64_t)a->w),
+                        0};
+    vkb_dispatch_ew(b, VK_SHADER_BINARY_BWD_A, spec, 2, &pc, sizeof pc, refs, n, N_(a));
   }
   if (db) {
     vk_push_binary_bwd_b pc = {.count = (uint32_t)N_(bt),
@@ -191,8 +196,8 @@ void vkb_broadcast(cmp_ctx *ctx, const cmp_tensor *x, int r, int inner, bool mea
   pc.x_off = vkb_in(refs, &n, x, 0);
   pc.yin_off = vkb_in(refs, &n, y, 1);
   refs[n++] = vkb_ssbo(b, y, true, 0, &pc.y_off);
-  pc.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y)) && vkb_al4((uint64_t)inner);
-  vkb_dispatch_ew(b, VK_SHADER_BROADCAST, &pc, sizeof pc, refs, n, N_(y));
+  uint32_t spec[2] = {vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y)) && vkb_al4((uint64_t)inner), 0};
+  vkb_dispatch_ew(b, VK_SHADER_BROADCAST, spec, 2, &pc, sizeof pc, refs, n, N_(y));
 }
 
 /* ---- losses --------------------------------------------------------------------------------- */
@@ -225,8 +230,8 @@ void vkb_mse_bwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *bt, float 
   pc.b_off = vkb_in(refs, &n, bt, 1);
   pc.dain_off = vkb_in(refs, &n, da, 2);
   refs[n++] = vkb_ssbo(b, da, true, 0, &pc.da_off);
-  pc.vec = vkb_al4(vkb_off(a)) && vkb_al4(vkb_off(bt)) && vkb_al4(vkb_off(da));
-  vkb_dispatch_ew(b, VK_SHADER_MSE_BWD, &pc, sizeof pc, refs, n, count);
+  uint32_t spec[2] = {vkb_al4(vkb_off(a)) && vkb_al4(vkb_off(bt)) && vkb_al4(vkb_off(da)), 0};
+  vkb_dispatch_ew(b, VK_SHADER_MSE_BWD, spec, 2, &pc, sizeof pc, refs, n, count);
 }
 
 void vkb_logsumexp_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y) {
@@ -249,8 +254,8 @@ void vkb_logsumexp_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *y, c
   pc.dy_off = vkb_in(refs, &n, dy, 2);
   pc.dxin_off = vkb_in(refs, &n, dx, 3);
   refs[n++] = vkb_ssbo(b, dx, true, 0, &pc.dx_off);
-  pc.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dx)) && vkb_al4(len);
-  vkb_dispatch_ew(b, VK_SHADER_LOGSUMEXP_BWD, &pc, sizeof pc, refs, n, N_(x));
+  uint32_t spec[2] = {vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dx)) && vkb_al4(len), 0};
+  vkb_dispatch_ew(b, VK_SHADER_LOGSUMEXP_BWD, spec, 2, &pc, sizeof pc, refs, n, N_(x));
 }
 
 /* ---- optimisers and random numbers ---------------------------------------------------------- */
@@ -276,9 +281,10 @@ void vkb_adam_step(cmp_ctx *ctx, const cmp_tensor *param, const cmp_tensor *grad
   refs[n++] = vkb_ssbo(b, param, true, 0, &pc.p_off);
   refs[n++] = vkb_ssbo(b, m, true, 1, &pc.m_off);
   refs[n++] = vkb_ssbo(b, v, true, 2, &pc.v_off);
-  pc.vec = vkb_al4(vkb_off(param)) && vkb_al4(vkb_off(grad)) && vkb_al4(vkb_off(m)) &&
-           vkb_al4(vkb_off(v));
-  vkb_dispatch_ew(b, VK_SHADER_ADAM, &pc, sizeof pc, refs, n, N_(param));
+  uint32_t spec[2] = {vkb_al4(vkb_off(param)) && vkb_al4(vkb_off(grad)) && vkb_al4(vkb_off(m)) &&
+                          vkb_al4(vkb_off(v)),
+                      0};
+  vkb_dispatch_ew(b, VK_SHADER_ADAM, spec, 2, &pc, sizeof pc, refs, n, N_(param));
 }
 
 void vkb_polyak(cmp_ctx *ctx, const cmp_tensor *target, const cmp_tensor *source, float tau) {
@@ -289,8 +295,8 @@ void vkb_polyak(cmp_ctx *ctx, const cmp_tensor *target, const cmp_tensor *source
   pc.tin_off = vkb_in(refs, &n, target, 0);
   pc.s_off = vkb_in(refs, &n, source, 1);
   refs[n++] = vkb_ssbo(b, target, true, 0, &pc.t_off);
-  pc.vec = vkb_al4(vkb_off(target)) && vkb_al4(vkb_off(source));
-  vkb_dispatch_ew(b, VK_SHADER_POLYAK, &pc, sizeof pc, refs, n, N_(target));
+  uint32_t spec[2] = {vkb_al4(vkb_off(target)) && vkb_al4(vkb_off(source)), 0};
+  vkb_dispatch_ew(b, VK_SHADER_POLYAK, spec, 2, &pc, sizeof pc, refs, n, N_(target));
 }
 
 static void rng(cmp_ctx *ctx, vk_shader_id id, const cmp_tensor *t, uint64_t seed, uint32_t stream,

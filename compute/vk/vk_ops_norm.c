@@ -18,11 +18,8 @@ static void bn_apply(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w;
   vk_buf_ref refs[10];
   int n = 0;
-  vk_push_bn_apply pa = {.count = (uint32_t)cmp_numel(x),
-                         .C = (uint32_t)C,
-                         .hw = (uint32_t)hw,
-                         .mode = mode,
-                         .eps = eps};
+  vk_push_bn_apply pa = {
+      .count = (uint32_t)cmp_numel(x), .C = (uint32_t)C, .hw = (uint32_t)hw, .eps = eps};
   pa.x_off = vkb_in(refs, &n, x, 0);
   pa.gamma_off = vkb_in(refs, &n, gamma, 1);
   pa.beta_off = vkb_in(refs, &n, beta_, 2);
@@ -32,8 +29,9 @@ static void bn_apply(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
   bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
   bool params = vkb_al4(vkb_off(gamma)) && vkb_al4(vkb_off(beta_)) && vkb_al4(vkb_off(mean)) &&
                 vkb_al4(vkb_off(var));
-  pa.vec = io && vkb_al4(hw) ? 1 : io && hw == 1 && vkb_al4(C) && params ? 2 : 0;
-  vkb_dispatch_ew(b, VK_SHADER_BN_APPLY, &pa, sizeof pa, refs, n, cmp_numel(x));
+  uint32_t spec[2] = {io && vkb_al4(hw) ? 1 : io && hw == 1 && vkb_al4(C) && params ? 2 : 0, 0};
+  spec[1] = mode;
+  vkb_dispatch_ew(b, VK_SHADER_BN_APPLY, spec, 2, &pa, sizeof pa, refs, n, cmp_numel(x));
 }
 
 void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
@@ -116,6 +114,7 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   ra[na++] = vkb_ssbo(b, save_mean, false, 1, &pa.mean_off);
   ra[na++] = vkb_ssbo(b, save_invstd, false, 2, &pa.invstd_off);
   ra[na++] = vkb_ssbo_mat(b, coef, C * 3, false, 3, &pa.coef_off);
-  pa.vec = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx)) && vkb_al4(hw);
-  vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, &pa, sizeof pa, ra, na, cmp_numel(x));
+  uint32_t spec[2] = {
+      vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx)) && vkb_al4(hw), 0};
+  vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, spec, 2, &pa, sizeof pa, ra, na, cmp_numel(x));
 }

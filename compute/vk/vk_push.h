@@ -21,19 +21,18 @@ typedef struct vk_push_gemm {
   uint32_t a_batch, b_batch, c_batch; /* strides between batches (workgroup z), floats */
   uint32_t bias_mode;                 /* 0: none, 1: bias[col], 2: bias[row] */
   uint32_t bias_off;                  /* first bias element relative to the bound range */
-  uint32_t vec_a, vec_b;              /* operands readable as RGBA32F texels */
 } vk_push_gemm;
-VK_PUSH_CHECK(vk_push_gemm, 72);
+VK_PUSH_CHECK(vk_push_gemm, 64);
 _Static_assert(offsetof(vk_push_gemm, a_off) == 12 && offsetof(vk_push_gemm, alpha) == 36 &&
                    offsetof(vk_push_gemm, c_batch) == 52,
                "vk_push_gemm offsets");
 
 /* shaders/fill.comp */
 typedef struct vk_push_fill {
-  uint32_t off, count, vec; /* output offset, elements, 16-byte aligned */
-  float value;              /* the value */
+  uint32_t off, count; /* output offset, elements, 16-byte aligned */
+  float value;         /* the value */
 } vk_push_fill;
-VK_PUSH_CHECK(vk_push_fill, 16);
+VK_PUSH_CHECK(vk_push_fill, 12);
 
 /* shaders/rng.comp (rng_uniform, rng_normal) */
 typedef struct vk_push_rng {
@@ -47,62 +46,61 @@ VK_PUSH_CHECK(vk_push_rng, 36);
 
 /* shaders/axpby.comp */
 typedef struct vk_push_axpby {
-  uint32_t x_off, yin_off, y_off, count, vec; /* inputs (texel), output, elements, aligned */
-  float alpha, beta;                          /* y = alpha x + beta y */
+  uint32_t x_off, yin_off, y_off, count; /* inputs (texel), output, elements, aligned */
+  float alpha, beta;                     /* y = alpha x + beta y */
 } vk_push_axpby;
-VK_PUSH_CHECK(vk_push_axpby, 28);
+VK_PUSH_CHECK(vk_push_axpby, 24);
 
 /* shaders/clamp.comp */
 typedef struct vk_push_clamp {
-  uint32_t x_off, y_off, count, vec; /* input, output, elements, aligned */
-  float lo, hi;                      /* bounds */
+  uint32_t x_off, y_off, count; /* input, output, elements, aligned */
+  float lo, hi;                 /* bounds */
 } vk_push_clamp;
-VK_PUSH_CHECK(vk_push_clamp, 24);
+VK_PUSH_CHECK(vk_push_clamp, 20);
 
 /* shaders/copy_channels.comp */
 typedef struct vk_push_copy_channels {
   uint32_t src_off, dstin_off, dst_off; /* first float of sample 0's run: inputs, output */
-  uint32_t count, run, vec;             /* total floats, floats per sample, aligned */
+  uint32_t count, run;                  /* total floats, floats per sample, aligned */
   uint32_t src_stride, dst_stride;      /* floats between samples */
   float beta;                           /* dst = src + beta dst */
 } vk_push_copy_channels;
-VK_PUSH_CHECK(vk_push_copy_channels, 36);
+VK_PUSH_CHECK(vk_push_copy_channels, 32);
 
 /* shaders/act_fwd.comp */
 typedef struct vk_push_act_fwd {
-  uint32_t x_off, y_off, count, vec; /* input, output, elements, aligned */
-  uint32_t act;                      /* cmp_act */
-  float alpha;                       /* leaky slope */
+  uint32_t x_off, y_off, count; /* input, output, elements, aligned */
+  float alpha;                  /* leaky slope */
 } vk_push_act_fwd;
-VK_PUSH_CHECK(vk_push_act_fwd, 24);
+VK_PUSH_CHECK(vk_push_act_fwd, 16);
 
 /* shaders/act_bwd.comp */
 typedef struct vk_push_act_bwd {
   uint32_t x_off, y_off, dy_off, dxin_off, dx_off; /* inputs, output */
-  uint32_t count, vec, act;                        /* elements, aligned, cmp_act */
+  uint32_t count;                                  /* elements, aligned, cmp_act */
   float alpha, beta;                               /* leaky slope, dx = act' dy + beta dx */
 } vk_push_act_bwd;
-VK_PUSH_CHECK(vk_push_act_bwd, 40);
+VK_PUSH_CHECK(vk_push_act_bwd, 32);
 
 /* shaders/binary.comp */
 typedef struct vk_push_binary {
-  uint32_t a_off, b_off, y_off, count, vec; /* inputs, output, elements of a, aligned */
-  uint32_t C, H, W;                         /* a's c, h, w */
-  uint32_t sn, sc, sh, sw;                  /* b's strides seen with a's shape (0: broadcast) */
-  uint32_t op;                              /* cmp_binop */
+  uint32_t a_off, b_off, y_off, count; /* inputs, output, elements of a, aligned */
+  uint32_t C, H, W;                    /* a's c, h, w */
+  uint32_t sn, sc, sh, sw;             /* b's strides seen with a's shape (0: broadcast) */
+  uint32_t op;                         /* cmp_binop */
 } vk_push_binary;
-VK_PUSH_CHECK(vk_push_binary, 52);
+VK_PUSH_CHECK(vk_push_binary, 48);
 
 /* shaders/binary_bwd_a.comp */
 typedef struct vk_push_binary_bwd_a {
   uint32_t a_off, b_off, dy_off, dain_off, da_off; /* inputs, output */
-  uint32_t count, vec;                             /* elements of a, aligned */
+  uint32_t count;                                  /* elements of a, aligned */
   uint32_t C, H, W;                                /* a's c, h, w */
   uint32_t sn, sc, sh, sw;                         /* b's strides seen with a's shape */
   uint32_t op;                                     /* cmp_binop */
   float beta;                                      /* da = grad + beta da */
 } vk_push_binary_bwd_a;
-VK_PUSH_CHECK(vk_push_binary_bwd_a, 64);
+VK_PUSH_CHECK(vk_push_binary_bwd_a, 60);
 
 /* shaders/binary_bwd_b.comp */
 typedef struct vk_push_binary_bwd_b {
@@ -125,11 +123,11 @@ VK_PUSH_CHECK(vk_push_reduce, 36);
 
 /* shaders/broadcast.comp */
 typedef struct vk_push_broadcast {
-  uint32_t x_off, yin_off, y_off, count, vec; /* inputs, output, elements of y, aligned */
-  uint32_t r, inner;                          /* repeats, inner size */
-  float scale, beta;                          /* y = scale x + beta y */
+  uint32_t x_off, yin_off, y_off, count; /* inputs, output, elements of y, aligned */
+  uint32_t r, inner;                     /* repeats, inner size */
+  float scale, beta;                     /* y = scale x + beta y */
 } vk_push_broadcast;
-VK_PUSH_CHECK(vk_push_broadcast, 36);
+VK_PUSH_CHECK(vk_push_broadcast, 32);
 
 /* shaders/sqdiff_partial.comp */
 typedef struct vk_push_sqdiff_partial {
@@ -140,10 +138,10 @@ VK_PUSH_CHECK(vk_push_sqdiff_partial, 24);
 
 /* shaders/mse_bwd.comp */
 typedef struct vk_push_mse_bwd {
-  uint32_t a_off, b_off, dain_off, da_off, count, vec; /* inputs, output, elements, aligned */
-  float k, beta;                                       /* da = k (a - b) + beta da */
+  uint32_t a_off, b_off, dain_off, da_off, count; /* inputs, output, elements, aligned */
+  float k, beta;                                  /* da = k (a - b) + beta da */
 } vk_push_mse_bwd;
-VK_PUSH_CHECK(vk_push_mse_bwd, 32);
+VK_PUSH_CHECK(vk_push_mse_bwd, 28);
 
 /* shaders/logsumexp_fwd.comp */
 typedef struct vk_push_logsumexp_fwd {
@@ -154,27 +152,27 @@ VK_PUSH_CHECK(vk_push_logsumexp_fwd, 16);
 /* shaders/logsumexp_bwd.comp */
 typedef struct vk_push_logsumexp_bwd {
   uint32_t x_off, y_off, dy_off, dxin_off, dx_off; /* inputs, output */
-  uint32_t count, vec, len;                        /* elements, aligned, per sample */
+  uint32_t count, len;                             /* elements, aligned, per sample */
   float beta;                                      /* dx = grad + beta dx */
 } vk_push_logsumexp_bwd;
-VK_PUSH_CHECK(vk_push_logsumexp_bwd, 36);
+VK_PUSH_CHECK(vk_push_logsumexp_bwd, 32);
 
 /* shaders/adam.comp */
 typedef struct vk_push_adam {
   uint32_t pin_off, g_off, min_off, vin_off; /* inputs (texel) */
   uint32_t p_off, m_off, v_off;              /* outputs (storage) */
-  uint32_t count, vec;                       /* elements, aligned */
+  uint32_t count;                            /* elements, aligned */
   float b1, b2, eps;                         /* Adam's constants */
   float step_size, bc2_sqrt;                 /* lr / (1 - b1^t), sqrt(1 - b2^t) */
 } vk_push_adam;
-VK_PUSH_CHECK(vk_push_adam, 56);
+VK_PUSH_CHECK(vk_push_adam, 52);
 
 /* shaders/polyak.comp */
 typedef struct vk_push_polyak {
-  uint32_t tin_off, s_off, t_off, count, vec; /* inputs, output, elements, aligned */
-  float tau;                                  /* target = tau target + (1 - tau) source */
+  uint32_t tin_off, s_off, t_off, count; /* inputs, output, elements, aligned */
+  float tau;                             /* target = tau target + (1 - tau) source */
 } vk_push_polyak;
-VK_PUSH_CHECK(vk_push_polyak, 24);
+VK_PUSH_CHECK(vk_push_polyak, 20);
 
 /* shaders/u8_hwc.comp */
 typedef struct vk_push_u8_hwc {
@@ -204,13 +202,11 @@ VK_PUSH_CHECK(vk_push_bn_finalize, 36);
 
 /* shaders/bn_apply.comp */
 typedef struct vk_push_bn_apply {
-  uint32_t x_off, y_off, count, vec, C,
-      hw; /* input, output, elements, run layout (see the shader), channels, h w */
+  uint32_t x_off, y_off, count, C, hw;             /* input, output, elements, channels, h w */
   uint32_t gamma_off, beta_off, mean_off, var_off; /* per-channel vectors (var: storage) */
-  uint32_t mode;                                   /* 0: batch mean/invstd, 1: running mean/var */
-  float eps;                                       /* mode 1 */
+  float eps;                                       /* inference (BN_MODE 1) */
 } vk_push_bn_apply;
-VK_PUSH_CHECK(vk_push_bn_apply, 48);
+VK_PUSH_CHECK(vk_push_bn_apply, 40);
 
 /* shaders/bn_bwd_stats.comp */
 typedef struct vk_push_bn_bwd_stats {
@@ -233,10 +229,10 @@ VK_PUSH_CHECK(vk_push_bn_bwd_finalize, 48);
 typedef struct vk_push_bn_bwd_apply {
   uint32_t x_off, dy_off, dxin_off, dx_off; /* x, dy, dx texel; dx storage */
   uint32_t mean_off, invstd_off, coef_off;  /* per-channel vectors (storage) */
-  uint32_t count, vec, C, hw;               /* elements, aligned, channels, h w */
+  uint32_t count, C, hw;                    /* elements, aligned, channels, h w */
   float beta;                               /* dx = grad + beta dx */
 } vk_push_bn_bwd_apply;
-VK_PUSH_CHECK(vk_push_bn_bwd_apply, 48);
+VK_PUSH_CHECK(vk_push_bn_bwd_apply, 44);
 
 /* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data, conv2d_bwd_weight) */
 typedef struct vk_push_conv {
@@ -249,7 +245,7 @@ typedef struct vk_push_conv {
   uint32_t O, HO, WO;              /* forward output */
   uint32_t KH, KW, SH, SW, PH, PW; /* kernel, stride, padding */
   uint32_t k_chunk;                /* bwd_weight: reduction per z slice */
-  uint32_t vec_a;                  /* fwd: weights readable as RGBA32F texels */
+  uint32_t tiles_x;                /* fwd, bwd_data: column tiles (workgroups stride over them) */
 } vk_push_conv;
 VK_PUSH_CHECK(vk_push_conv, 96);
 

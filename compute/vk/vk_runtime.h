@@ -40,7 +40,9 @@ typedef struct vk_runtime {
   VkPhysicalDeviceProperties props;           /* limits, name, type */
   VkPhysicalDeviceMemoryProperties mem_props; /* memory types for vk_mem */
   vk_device_desc desc;            /* name/type/driver/API version of the selected device */
-  bool is_cpu;                    /* VK_PHYSICAL_DEVICE_TYPE_CPU (lavapipe/SwiftShader) */
+  bool is_cpu;                    /* tune kernels for a CPU implementation (lavapipe, SwiftShader):
+                                     the device type, unless MBOLD_VK_GPU_LAYOUT=1 asks for the GPU
+                                     layouts (how the tests check those on lavapipe) */
   bool push_descriptors;          /* VK_KHR_push_descriptor enabled */
   uint32_t subgroup_size;         /* VkPhysicalDeviceSubgroupProperties.subgroupSize */
   bool validation;                /* the validation layer is active */
