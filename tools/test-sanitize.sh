@@ -13,4 +13,6 @@ ninja -C build-asan >/dev/null || ninja -C build-asan
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-meson test -C build-asan --suite unit --print-errorlogs "$@"
+# The 'slow' tests train networks until they reach a quality bar: minutes under the sanitizers and
+# no code path that the other trainer tests do not already run there. They run in the plain build.
+meson test -C build-asan --suite unit --no-suite slow --print-errorlogs "$@"
