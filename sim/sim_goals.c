@@ -280,9 +280,9 @@ sim_suite *sim_suite_load(const char *dir, int expect_task, char *err, size_t er
     goto out;
   }
   const mb_json *fmt = mb_json_get(root, "format"), *task = mb_json_get(root, "task"),
-                 *seed = mb_json_get(root, "seed"), *diff = mb_json_get(root, "difficulty"),
-                 *scene = mb_json_get(root, "scene_version"),
-                 *ssz = mb_json_get(root, "state_size"), *goals = mb_json_get(root, "goals");
+                *seed = mb_json_get(root, "seed"), *diff = mb_json_get(root, "difficulty"),
+                *scene = mb_json_get(root, "scene_version"), *ssz = mb_json_get(root, "state_size"),
+                *goals = mb_json_get(root, "goals");
   if (!fmt || fmt->type != MB_JSON_STRING || strcmp(fmt->string, SIM_SUITE_FORMAT)) {
     mb_fail(err, err_sz, "%s: not a goal suite (format is not \"%s\")", path, SIM_SUITE_FORMAT);
     goto out;
@@ -323,8 +323,7 @@ sim_suite *sim_suite_load(const char *dir, int expect_task, char *err, size_t er
     sim_goal *g = &s->goals[i];
     s->count = i + 1;
     const mb_json *tg = mb_json_get(gj, "target"), *img = mb_json_get(gj, "image"),
-                   *mv = mb_json_get(gj, "target_moved"),
-                   *st = mb_json_get(gj, "controller_steps");
+                  *mv = mb_json_get(gj, "target_moved"), *st = mb_json_get(gj, "controller_steps");
     g->index = i;
     g->start_state = malloc(sizeof(double) * (size_t)s->state_size);
     g->goal_state = malloc(sizeof(double) * (size_t)s->state_size);
