@@ -44,12 +44,32 @@ bool app_dyn_load_split(sim_dataset *ds, const char *path, sim_split split, int6
     memcpy((uint8_t *)out->actions + (size_t)i * act_ep,
            (const uint8_t *)every + (size_t)all[i] * act_ep, act_ep);
   free(every);
+  /* Object positions (x, y) for interaction sampling. */
+  int no = sim_dataset_get_meta(ds)->num_objects;
+  if (ok && no > 0) {
+    size_t pos_ep = sim_dataset_episode_bytes(ds, SIM_DS_OBJECT_POS) / sizeof(float);
+    float *pos = malloc(pos_ep * sizeof *pos);
+    out->object_xy = malloc((size_t)n * frames * no * 2 * sizeof(float));
+    if (!pos || !out->object_xy) ok = mb_fail(err, err_sz, "out of memory");
+    for (int64_t i = 0; ok && i < n; i++) {
+      ok = sim_dataset_read(ds, SIM_DS_OBJECT_POS, all[i], 1, pos, err, err_sz);
+      for (size_t k = 0; ok && k < (size_t)frames * no; k++) {
+        out->object_xy[((size_t)i * frames * no + k) * 2] = pos[k * 3];
+        out->object_xy[((size_t)i * frames * no + k) * 2 + 1] = pos[k * 3 + 1];
+      }
+    }
+    free(pos);
+  }
   if (!ok) {
     app_dyn_split_free(out);
     return false;
   }
-  out->ep =
-      (dyn_episodes){.count = n, .frames = frames, .images = out->images, .actions = out->actions};
+  out->ep = (dyn_episodes){.count = n,
+                           .frames = frames,
+                           .images = out->images,
+                           .actions = out->actions,
+                           .objects = out->object_xy ? no : 0,
+                           .object_xy = out->object_xy};
   return true;
 }
 
@@ -57,6 +77,7 @@ void app_dyn_split_free(app_dyn_split *s) {
   if (!s) return;
   free(s->images);
   free(s->actions);
+  free(s->object_xy);
   free(s->index);
   memset(s, 0, sizeof *s);
 }

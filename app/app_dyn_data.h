@@ -11,10 +11,12 @@
 #include <stdint.h>
 
 typedef struct app_dyn_split {
-  dyn_episodes ep; /* what compute/ reads: views of the arrays below */
-  uint8_t *images; /* (count x frames x 64 x 64 x 3) (owned) */
-  float *actions;  /* (count x (frames - 1) x 4) (owned) */
-  int64_t *index;  /* (count) the episodes' indices in the file (owned) */
+  dyn_episodes ep;  /* what compute/ reads: views of the arrays below */
+  uint8_t *images;  /* (count x frames x 64 x 64 x 3) (owned) */
+  float *actions;   /* (count x (frames - 1) x 4) (owned) */
+  float *object_xy; /* (count x frames x objects x 2) object positions, metres (owned; NULL for
+                       a task without objects) */
+  int64_t *index;   /* (count) the episodes' indices in the file (owned) */
 } app_dyn_split;
 
 /* Reads up to max_episodes (<= 0: all) episodes of `split` from an open dataset, in file order.

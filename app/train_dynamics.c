@@ -21,7 +21,7 @@ int app_train_dynamics(int argc, char **argv) {
   gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
   gint batch = UNSET, latent = UNSET, context = UNSET, threads = 0, log_every = UNSET,
        ckpt_every = UNSET, eval_every = UNSET;
-  gdouble lr = UNSET, blur = UNSET;
+  gdouble lr = UNSET, blur = UNSET, interaction = UNSET, decay = UNSET;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
       {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "dataset (mbold collect)", "FILE.h5"},
@@ -36,6 +36,10 @@ int app_train_dynamics(int argc, char **argv) {
       {"context", 0, 0, G_OPTION_ARG_INT, &context, "context frames, 1 or 2 (default 2)", "K"},
       {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur,
        "also warp the context blurred by this sigma in pixels, 0 = off (default 3)", "SIGMA"},
+      {"interaction", 0, 0, G_OPTION_ARG_DOUBLE, &interaction,
+       "share of windows drawn among those where an object moves (default 0.5)", "F"},
+      {"lr-decay-start", 0, 0, G_OPTION_ARG_DOUBLE, &decay,
+       "share of the steps after which the learning rate falls to a tenth (default 0.5)", "F"},
       {"max-episodes", 0, 0, G_OPTION_ARG_INT64, &max_episodes,
        "train episodes to load (default: the whole train split)", "N"},
       {"val-episodes", 0, 0, G_OPTION_ARG_INT64, &val_episodes,
@@ -100,6 +104,8 @@ int app_train_dynamics(int argc, char **argv) {
   if (latent != UNSET) p.model.latent = latent;
   if (context != UNSET) p.model.context = context;
   if (blur != UNSET) p.model.blur_sigma = (float)blur;
+  if (interaction != UNSET) p.interaction = (float)interaction;
+  if (decay != UNSET) p.lr_decay_start = (float)decay;
   if (log_every != UNSET) p.log_every = log_every;
   if (ckpt_every != UNSET) p.checkpoint_every = ckpt_every;
   if (eval_every != UNSET) p.eval_every = eval_every;
@@ -159,9 +165,10 @@ int app_train_dynamics(int argc, char **argv) {
   app_dyn_split_free(&train), app_dyn_split_free(&val);
   switch (st) {
     case DYN_TRAIN_DONE:
-      printf("%s: step %lld (%lld this run in %.0f s), last mse %.6f\n", out,
-             (long long)sum.last_step, (long long)(sum.last_step - sum.first_step), sum.wall_s,
-             sum.last_mse);
+      printf("%s: step %lld (%lld this run in %.0f s), last mse %.6f; %lld train windows with a "
+             "moving object\n",
+             out, (long long)sum.last_step, (long long)(sum.last_step - sum.first_step), sum.wall_s,
+             sum.last_mse, (long long)sum.interaction_windows);
       rc = APP_EXIT_OK;
       break;
     case DYN_TRAIN_BAD_INPUT:

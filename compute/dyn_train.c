@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define STREAM_BATCH 0xBA7C4u /* Philox stream of the window draws */
+#define STREAM_PICK  0xBA7C5u /* Philox stream of the interaction draws */
 
 uint64_t dyn_hash_bytes(uint64_t h, const void *data, size_t n) {
   if (!h) h = 1469598103934665603ull;
@@ -32,7 +33,10 @@ dyn_train_params dyn_train_defaults(void) {
                         .log_every = 50,
                         .checkpoint_every = 500,
                         .eval_every = 500,
-                        .val_windows = 128};
+                        .val_windows = 128,
+                        .interaction = 0.5f,
+                        .interaction_m = 0.01f,
+                        .lr_decay_start = 0.5f};
   return p;
 }
 
@@ -47,7 +51,19 @@ bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz)
     return mb_fail(err, err_sz, "steps %lld (must be positive)", (long long)p->steps);
   if (p->log_every < 1 || p->checkpoint_every < 1 || p->eval_every < 0 || p->val_windows < 1)
     return mb_fail(err, err_sz, "log/checkpoint intervals must be positive, eval >= 0");
+  if (!(p->interaction >= 0 && p->interaction <= 1) || !(p->interaction_m > 0))
+    return mb_fail(err, err_sz, "interaction share %g (must be in [0, 1]), distance %g m",
+                   p->interaction, p->interaction_m);
+  if (!(p->lr_decay_start >= 0 && p->lr_decay_start <= 1))
+    return mb_fail(err, err_sz, "lr decay start %g (must be in [0, 1])", p->lr_decay_start);
   return true;
+}
+
+float dyn_train_lr(const dyn_train_params *p, int64_t step) {
+  double s0 = (double)p->lr_decay_start * (double)p->steps;
+  if ((double)step <= s0 || p->lr_decay_start >= 1) return p->lr;
+  double f = ((double)step - s0) / ((double)p->steps - s0);
+  return (float)(p->lr * (1.0 - 0.9 * (f > 1 ? 1 : f)));
 }
 
 /* ---- batches, prepared one step ahead on a thread ---------------------------------------------
@@ -70,14 +86,47 @@ typedef struct prefetch {
   const dyn_episodes *ep; /* train episodes */
   int K, T, B;            /* window shape */
   uint64_t seed;          /* draws */
+  float interaction;      /* share drawn from moving windows */
+  const int64_t *moving;  /* (nmoving) episode * windows + start of windows where objects move */
+  int64_t nmoving;        /* their count */
 } prefetch;
 
 /* Window i of step `step`: episode and start frame. */
 static void draw_window(const prefetch *pf, int64_t step, int i, int64_t *ep, int *start) {
   uint64_t idx = ((uint64_t)step * (uint64_t)pf->B + (uint64_t)i) * 2;
   int nwin = pf->ep->frames - (pf->K + pf->T) + 1;
+  if (pf->nmoving > 0 && mb_philox_uniform(pf->seed, STREAM_PICK, idx) < pf->interaction) {
+    int64_t w = pf->moving[mb_philox_u32(pf->seed, STREAM_PICK, idx + 1) % (uint64_t)pf->nmoving];
+    *ep = w / nwin;
+    *start = (int)(w % nwin);
+    return;
+  }
   *ep = (int64_t)(mb_philox_u32(pf->seed, STREAM_BATCH, idx) % (uint64_t)pf->ep->count);
   *start = (int)(mb_philox_u32(pf->seed, STREAM_BATCH, idx + 1) % (uint32_t)nwin);
+}
+
+/* Windows (episode * windows + start) in which some object ends up more than `dist` from where it
+ * was in the last context frame, at some target frame. */
+static int64_t find_moving(const dyn_episodes *ep, int K, int T, float dist, int64_t *out) {
+  if (!ep->object_xy || ep->objects < 1) return 0;
+  int nwin = ep->frames - (K + T) + 1, no = ep->objects;
+  int64_t n = 0;
+  for (int64_t e = 0; e < ep->count; e++)
+    for (int s = 0; s < nwin; s++) {
+      const float *xy = ep->object_xy + (size_t)e * ep->frames * no * 2;
+      const float *c = xy + (size_t)(s + K - 1) * no * 2;
+      bool moves = false;
+      for (int t = s + K; t < s + K + T && !moves; t++)
+        for (int o = 0; o < no && !moves; o++) {
+          const float *p = xy + ((size_t)t * no + o) * 2;
+          moves = hypotf(p[0] - c[2 * o], p[1] - c[2 * o + 1]) > dist;
+        }
+      if (moves) {
+        if (out) out[n] = e * nwin + s;
+        n++;
+      }
+    }
+  return n;
 }
 
 /* Copies window (episode, start) into column i of a batch with B columns. */
@@ -168,6 +217,7 @@ struct dyn_trainer {
   dyn_data *data;            /* B contexts, B rollouts, T steps (owned) */
   nn_adam *adam[DYN_PARTS];  /* one per model part (owned) */
   prefetch pf;               /* batches */
+  int64_t *moving;           /* windows where objects move (owned; NULL when none) */
   bool thread_started;       /* pf.thread runs */
   batch_buf val_buf;         /* validation staging */
 };
@@ -203,6 +253,15 @@ dyn_trainer *dyn_trainer_create(cmp_ctx *ctx, const dyn_train_params *p, const d
     t->adam[i] = nn_adam_create(t->model->parts[i], p->lr, 0.9f, 0.999f, 1e-8f);
   prefetch *pf = &t->pf;
   pf->ep = train, pf->K = K, pf->T = T, pf->B = B, pf->seed = p->seed;
+  pf->interaction = p->interaction;
+  if (p->interaction > 0 && (pf->nmoving = find_moving(train, K, T, p->interaction_m, NULL)) > 0) {
+    t->moving = malloc((size_t)pf->nmoving * sizeof *t->moving);
+    if (t->moving)
+      find_moving(train, K, T, p->interaction_m, t->moving);
+    else
+      pf->nmoving = 0;
+    pf->moving = t->moving;
+  }
   bool ok = batch_alloc(&pf->slot[0], K, T, B) && batch_alloc(&pf->slot[1], K, T, B) &&
             batch_alloc(&t->val_buf, K, T, B);
   pthread_mutex_init(&pf->mu, NULL);
@@ -228,6 +287,7 @@ void dyn_trainer_destroy(dyn_trainer *t) {
   pthread_mutex_destroy(&t->pf.mu);
   pthread_cond_destroy(&t->pf.cv);
   batch_free(&t->pf.slot[0]), batch_free(&t->pf.slot[1]), batch_free(&t->val_buf);
+  free(t->moving);
   for (int i = 0; i < DYN_PARTS; i++) nn_adam_destroy(t->adam[i]);
   dyn_data_destroy(t->data);
   dyn_model_destroy(t->model);
@@ -236,6 +296,14 @@ void dyn_trainer_destroy(dyn_trainer *t) {
 
 dyn_model *dyn_trainer_model(dyn_trainer *t) {
   return t->model;
+}
+
+void dyn_trainer_window(const dyn_trainer *t, int64_t step, int i, int64_t *episode, int *start) {
+  draw_window(&t->pf, step, i, episode, start);
+}
+
+int64_t dyn_trainer_interaction_windows(const dyn_trainer *t) {
+  return t->pf.nmoving;
 }
 
 bool dyn_trainer_step(dyn_trainer *t, int64_t step, float *mse, char *err, size_t err_sz) {
@@ -247,7 +315,11 @@ bool dyn_trainer_step(dyn_trainer *t, int64_t step, float *mse, char *err, size_
   dyn_rollout(t->data, b->act, B, T);
   dyn_decode(t->data, 1, T);
   *mse = dyn_backward(t->data, b->tgt);
-  for (int i = 0; i < DYN_PARTS; i++) nn_adam_step(t->adam[i], t->model->parts[i]);
+  float lr = dyn_train_lr(&t->p, step);
+  for (int i = 0; i < DYN_PARTS; i++) {
+    t->adam[i]->lr = lr;
+    nn_adam_step(t->adam[i], t->model->parts[i]);
+  }
   return true;
 }
 
@@ -357,6 +429,12 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_kv_int(&w, "checkpoint_every", p->checkpoint_every);
   mb_jw_kv_int(&w, "eval_every", p->eval_every);
   mb_jw_kv_int(&w, "val_windows", p->val_windows);
+  mb_jw_key(&w, "interaction");
+  mb_jw_float(&w, p->interaction);
+  mb_jw_key(&w, "interaction_m");
+  mb_jw_float(&w, p->interaction_m);
+  mb_jw_key(&w, "lr_decay_start");
+  mb_jw_float(&w, p->lr_decay_start);
   mb_jw_kv_string(&w, "backend", cmp_backend_name(ctx));
   mb_jw_kv_string(&w, "device", cmp_device_name(ctx));
   mb_jw_key(&w, "data");
@@ -394,6 +472,9 @@ bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b,
                   : a->batch != b->batch                       ? "batch"
                   : a->lr != b->lr                             ? "lr"
                   : a->seed != b->seed                         ? "seed"
+                  : a->interaction != b->interaction           ? "interaction"
+                  : a->interaction_m != b->interaction_m       ? "interaction_m"
+                  : a->lr_decay_start != b->lr_decay_start     ? "lr_decay_start"
                                                                : NULL;
   if (w && what) snprintf(what, what_sz, "%s", w);
   return !w;
@@ -422,8 +503,14 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
        get_num(j, "log_every", &v[9], run_dir, err, err_sz) &&
        get_num(j, "checkpoint_every", &v[10], run_dir, err, err_sz) &&
        get_num(j, "eval_every", &v[11], run_dir, err, err_sz);
-  double vw = r.val_windows;
-  if (ok) mb_json_as_number(mb_json_get(j, "val_windows"), &vw);
+  double vw = r.val_windows, inter = 0, inter_m = r.interaction_m, decay = 1;
+  /* Runs from before interaction sampling and the decay trained uniformly at a constant rate. */
+  if (ok) {
+    mb_json_as_number(mb_json_get(j, "val_windows"), &vw);
+    mb_json_as_number(mb_json_get(j, "interaction"), &inter);
+    mb_json_as_number(mb_json_get(j, "interaction_m"), &inter_m);
+    mb_json_as_number(mb_json_get(j, "lr_decay_start"), &decay);
+  }
   mb_json_free(j);
   if (!ok) return false;
   r.model.context = (int)v[0];
@@ -440,6 +527,9 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
   r.checkpoint_every = (int)v[10];
   r.eval_every = (int)v[11];
   r.val_windows = (int)vw;
+  r.interaction = (float)inter;
+  r.interaction_m = (float)inter_m;
+  r.lr_decay_start = (float)decay;
   char why[256];
   if (!dyn_train_params_check(&r, why, sizeof why))
     return mb_fail(err, err_sz, "%s/config.json: %s", run_dir, why);
@@ -450,7 +540,8 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
 /* Compares a resumed run's config with what this call was asked to do; steps may differ. */
 static bool config_matches(const mb_json *have, const mb_json *want, const char *dir, char *err,
                            size_t err_sz) {
-  const char *keys[] = {"trainer", "model", "horizon", "batch", "lr", "seed", "data"};
+  const char *keys[] = {"trainer", "model", "horizon",     "batch",         "lr",
+                        "seed",    "data",  "interaction", "interaction_m", "lr_decay_start"};
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
     const mb_json *a = mb_json_get(have, keys[i]), *b = mb_json_get(want, keys[i]);
     if (!a || !b) return mb_fail(err, err_sz, "%s/config.json: no '%s'", dir, keys[i]);
@@ -565,6 +656,7 @@ dyn_train_status dyn_train_run(cmp_ctx *ctx, const char *run_dir, bool resume,
                      .save = loop_save,
                      .user = &u};
   summary->first_step = run.step;
+  summary->interaction_windows = dyn_trainer_interaction_windows(t);
   double t0 = mb_now();
   train_result r = train_loop_run(&run, &loop, hooks, err, err_sz);
   summary->wall_s = mb_now() - t0;

@@ -3,10 +3,12 @@
  * Data: episodes in memory as uint8 images (the app reads a dataset's train and val splits into a
  * dyn_episodes each; compute/ never touches HDF5). A training example is a window of K + T
  * consecutive frames of one episode: K context frames, then T targets, with the T actions between
- * them (action t moves frame t to t + 1). Windows are drawn uniformly (episode, then start) from
- * counter-based random numbers keyed by (seed, step), on a separate thread one step ahead, so a
- * step's batch depends only on the seed and the step: a resumed run sees exactly the batches of an
- * uninterrupted one.
+ * them (action t moves frame t to t + 1). Windows are drawn uniformly (episode, then start), except
+ * that a share `interaction` of them is drawn uniformly among the windows in which an object
+ * moves (random pushes are rare and a 4-pixel block is little of an image's l2; the loss itself
+ * stays Eq. 1). Draws come from counter-based random numbers keyed by (seed, step), made on a
+ * separate thread one step ahead, so a step's batch depends only on the seed and the step: a
+ * resumed run sees exactly the batches of an uninterrupted one.
  *
  * Loss: the mean squared pixel error (pixels / 255) over all T predicted frames of the batch. The
  * model rolls out from the context in its latent space as it does when planning; it is never fed
@@ -31,10 +33,12 @@
 
 /* Episodes in memory (borrowed). */
 typedef struct dyn_episodes {
-  int64_t count;         /* episodes */
-  int frames;            /* frames per episode (steps + 1) */
-  const uint8_t *images; /* count x frames x 64 x 64 x 3 */
-  const float *actions;  /* count x (frames - 1) x 4 */
+  int64_t count;          /* episodes */
+  int frames;             /* frames per episode (steps + 1) */
+  const uint8_t *images;  /* count x frames x 64 x 64 x 3 */
+  const float *actions;   /* count x (frames - 1) x 4 */
+  int objects;            /* objects with positions below (0: none) */
+  const float *object_xy; /* count x frames x objects x 2, metres (NULL when objects = 0) */
 } dyn_episodes;
 
 /* Where the episodes came from, recorded in config.json and compared on resume. */
@@ -62,9 +66,15 @@ typedef struct dyn_train_params {
   int checkpoint_every; /* a checkpoint every this many steps */
   int eval_every;       /* validation every this many steps (0 = never) */
   int val_windows;      /* windows of the validation loss */
+  float interaction;    /* share of windows drawn among those where an object moves */
+  float interaction_m;  /* "moves": some target frame's object is this far (xy, metres) from
+                           where it was in the last context frame */
+  float lr_decay_start; /* share of the steps after which the learning rate falls linearly to
+                           a tenth at the last step (1: constant) */
 } dyn_train_params;
 
-/* The defaults above, 20000 steps, seed 0, log 50, checkpoint 500, eval 500 on 128 windows. */
+/* The defaults above, 20000 steps, seed 0, log 50, checkpoint 500, eval 500 on 128 windows, half
+ * the windows from object interactions (objects moving at least 1 cm), decay from half way. */
 dyn_train_params dyn_train_defaults(void);
 bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz);
 /* False with `what` naming the first setting that differs (model, horizon, batch, lr, seed); the
@@ -85,6 +95,12 @@ dyn_trainer *dyn_trainer_create(cmp_ctx *ctx, const dyn_train_params *p, const d
                                 const dyn_episodes *val, char *err, size_t err_sz);
 void dyn_trainer_destroy(dyn_trainer *t);
 /* One optimisation step number `step` (1-based); *mse receives the batch loss before the update. */
+/* Window i of step `step`'s batch (what dyn_trainer_step trains on): episode and first frame. */
+void dyn_trainer_window(const dyn_trainer *t, int64_t step, int i, int64_t *episode, int *start);
+/* Windows in which an object moves (the pool of interaction draws). */
+int64_t dyn_trainer_interaction_windows(const dyn_trainer *t);
+/* The learning rate of a step. */
+float dyn_train_lr(const dyn_train_params *p, int64_t step);
 bool dyn_trainer_step(dyn_trainer *t, int64_t step, float *mse, char *err, size_t err_sz);
 /* Validation: the model's and copy-the-last-frame's mean squared error on the first val_windows
  * windows of a fixed list over the val episodes. */
@@ -107,10 +123,11 @@ typedef enum dyn_train_status {
 } dyn_train_status;
 
 typedef struct dyn_train_summary {
-  int64_t first_step; /* steps already done when this call started (resume) */
-  int64_t last_step;  /* steps done when it returned */
-  double wall_s;      /* wall time of this call's steps */
-  float last_mse;     /* loss of the last step */
+  int64_t first_step;          /* steps already done when this call started (resume) */
+  int64_t last_step;           /* steps done when it returned */
+  double wall_s;               /* wall time of this call's steps */
+  float last_mse;              /* loss of the last step */
+  int64_t interaction_windows; /* train windows in which an object moves */
 } dyn_train_summary;
 
 /* Trains into run_dir: a new run (refused if run_dir already holds one), or with resume the run

@@ -261,6 +261,57 @@ static void test_resume(void) {
   free_synth(&tr), free_synth(&va);
 }
 
+/* ---- interaction sampling and the learning-rate schedule ------------------------------------ */
+
+static void test_sampling(void) {
+  char err[512];
+  /* 10 episodes of 12 frames, one object; only episode 6 moves it, between frames 7 and 8. */
+  synth s = make_synth(10, 12, 6);
+  float *xy = calloc(10 * 12 * 2, sizeof *xy);
+  for (int t = 8; t < 12; t++) xy[(6 * 12 + t) * 2] = 0.05f;
+  s.ep.objects = 1;
+  s.ep.object_xy = xy;
+  dyn_train_params p = small_params(); /* K = 1, T = 4: windows start 0 .. 7 */
+  p.interaction = 0.5f;
+  dyn_trainer *t = dyn_trainer_create(g_ctx, &p, &s.ep, NULL, err, sizeof err);
+  CHECK_MSG(t, "%s", err);
+  if (!t) return;
+  /* Windows whose targets (start + 1 .. start + 4) reach frame 8: starts 4 .. 7 of episode 6. */
+  CHECK(dyn_trainer_interaction_windows(t) == 4);
+  int moving = 0, total = 0;
+  for (int64_t step = 1; step <= 200; step++)
+    for (int i = 0; i < p.batch; i++) {
+      int64_t e, e2;
+      int st, st2;
+      dyn_trainer_window(t, step, i, &e, &st);
+      dyn_trainer_window(t, step, i, &e2, &st2);
+      CHECK(e == e2 && st == st2 && e >= 0 && e < 10 && st >= 0 && st <= 7);
+      moving += e == 6 && st >= 4;
+      total++;
+    }
+  /* Half drawn among the 4 moving windows, plus uniform draws that hit them (4 of 80). */
+  double share = (double)moving / total, want = 0.5 + 0.5 * 4.0 / 80.0;
+  CHECK_MSG(fabs(share - want) < 0.05, "moving windows drawn %.3f of the time, expected %.3f",
+            share, want);
+  dyn_trainer_destroy(t);
+  /* Without object positions every draw is uniform. */
+  s.ep.objects = 0, s.ep.object_xy = NULL;
+  t = dyn_trainer_create(g_ctx, &p, &s.ep, NULL, err, sizeof err);
+  CHECK(t && dyn_trainer_interaction_windows(t) == 0);
+  dyn_trainer_destroy(t);
+  free(xy);
+  free_synth(&s);
+
+  /* Constant, then linear to a tenth over the second half. */
+  p.lr = 1e-3f, p.steps = 1000, p.lr_decay_start = 0.5f;
+  CHECK_NEAR(dyn_train_lr(&p, 1), 1e-3, 1e-9);
+  CHECK_NEAR(dyn_train_lr(&p, 500), 1e-3, 1e-9);
+  CHECK_NEAR(dyn_train_lr(&p, 750), 0.55e-3, 1e-8);
+  CHECK_NEAR(dyn_train_lr(&p, 1000), 1e-4, 1e-9);
+  p.lr_decay_start = 1;
+  CHECK_NEAR(dyn_train_lr(&p, 1000), 1e-3, 1e-9);
+}
+
 /* ---- bad inputs --------------------------------------------------------------------------------
  */
 
@@ -334,6 +385,7 @@ int main(void) {
   snprintf(g_tmp, sizeof g_tmp, "/tmp/test_dyn_train_XXXXXX");
   if (!mkdtemp(g_tmp)) return 1;
   test_bad_inputs();
+  test_sampling();
   test_resume();
   test_learns_square();
   cmp_destroy(g_ctx);
