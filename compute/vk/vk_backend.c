@@ -282,6 +282,8 @@ static const cmp_backend_ops vk_ops = {
     .polyak = vkb_polyak,
     .rng_uniform = vkb_rng_uniform,
     .rng_normal = vkb_rng_normal,
+    .warp_fwd = vkb_warp_fwd,
+    .warp_bwd = vkb_warp_bwd,
 };
 
 cmp_ctx *cmp_vk_create(const cmp_options *opt, char *err, size_t err_sz) {

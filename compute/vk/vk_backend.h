@@ -168,4 +168,10 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
                 const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta);
 
+/* compute/vk/vk_ops_warp.c */
+void vkb_warp_fwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *out);
+void vkb_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,
+                  const cmp_tensor *dout, const cmp_tensor *dflow, float beta);
+
 #endif

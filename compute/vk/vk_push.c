@@ -36,6 +36,7 @@ static const push_entry entries[] = {
     {"bn_bwd_finalize", sizeof(vk_push_bn_bwd_finalize)},
     {"bn_bwd_apply", sizeof(vk_push_bn_bwd_apply)},
     {"conv2d_", sizeof(vk_push_conv)},
+    {"warp_", sizeof(vk_push_warp)},
 };
 
 size_t vk_push_bytes(const char *shader_name) {

@@ -249,6 +249,18 @@ typedef struct vk_push_conv {
 } vk_push_conv;
 VK_PUSH_CHECK(vk_push_conv, 96);
 
+/* shaders/warp_push.glsl (warp_fwd, warp_bwd) */
+typedef struct vk_push_warp {
+  uint32_t img_off, flow_off; /* first floats of img and flow relative to their bound ranges */
+  uint32_t out_off;           /* forward: out; backward: dflow */
+  uint32_t dout_off;          /* backward: dout */
+  uint32_t ni, n, c, h, w;    /* images, flows, channels, size */
+  float scale, beta;          /* sample point = pixel + scale * flow; dflow = g + beta dflow */
+} vk_push_warp;
+VK_PUSH_CHECK(vk_push_warp, 44);
+_Static_assert(offsetof(vk_push_warp, ni) == 16 && offsetof(vk_push_warp, scale) == 36,
+               "vk_push_warp offsets");
+
 /* Bytes of the push-constant block of each shader (0 if it has none); every member is a 32-bit
  * scalar at offset 4 * i, which the runtime test checks in the SPIR-V. */
 size_t vk_push_bytes(const char *shader_name);
