@@ -30,10 +30,9 @@ void vkb_warp_bwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, f
                   const cmp_tensor *dout, const cmp_tensor *dflow, float beta) {
   vk_be *b = vkb(ctx);
   vk_push_warp pc = warp_push(img, flow, scale, beta);
-  vk_buf_ref refs[4] = {vkb_ssbo(b, img, false, 0, &pc.img_off),
-                        vkb_ssbo(b, flow, false, 1, &pc.flow_off),
-                        vkb_ssbo(b, dflow, true, 2, &pc.out_off),
-                        vkb_ssbo(b, dout, false, 3, &pc.dout_off)};
+  vk_buf_ref refs[4] = {
+      vkb_ssbo(b, img, false, 0, &pc.img_off), vkb_ssbo(b, flow, false, 1, &pc.flow_off),
+      vkb_ssbo(b, dflow, true, 2, &pc.out_off), vkb_ssbo(b, dout, false, 3, &pc.dout_off)};
   vkb_dispatch_items(b, VK_SHADER_WARP_BWD, &pc, sizeof pc, refs, 4,
                      (uint64_t)flow->n * flow->h * flow->w);
 }
