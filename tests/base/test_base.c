@@ -1,5 +1,6 @@
 /* base/: Philox known answers (Random123 test vectors), random number statistics, atomic files. */
 #include "../test_util.h"
+#include "mb_clock.h"
 #include "mb_file.h"
 #include "mb_json.h"
 #include "mb_philox.h"
@@ -146,7 +147,28 @@ static void test_stats(void) {
   CHECK(mb_mean(v, 5) == 3);
 }
 
+/* The scene thread's pacing: 6 ms of rendering per frame at a 30 fps period must still give 30
+ * frames a second (pacing from the end of each render gave 1 / (33.3 + 6) ms = 25 fps), and an
+ * overrun must not be followed by a burst. */
+static void test_pacer(void) {
+  mb_pacer p = {1.0 / 30.0, 0};
+  double now = 100.0;
+  int frames = 0;
+  for (;;) {
+    now += mb_pacer_wait(&p, now);
+    if (now >= 101.0 - 1e-9) break; /* frames that start within the second */
+    frames++;
+    now += 0.006; /* the render */
+  }
+  CHECK(frames == 30);
+  /* A 100 ms overrun: the next frame starts at once, the one after a full period later. */
+  now += 0.1;
+  CHECK(mb_pacer_wait(&p, now) == 0);
+  CHECK_NEAR(mb_pacer_wait(&p, now + 0.006), 1.0 / 30.0 - 0.006, 1e-9);
+}
+
 int main(void) {
+  test_pacer();
   test_stats();
   test_json();
   test_philox_known_answers();
