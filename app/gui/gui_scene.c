@@ -8,7 +8,9 @@
 
 #define MAX_VIEW_W 3840
 #define MAX_VIEW_H 2160
-#define LIVE_FPS   40.0 /* headroom over the 30 fps the view must keep while the planner loads the cores */
+/* Live rendering rate: headroom over the 30 fps the view must keep while the planner loads the
+ * cores. */
+#define LIVE_FPS 40.0
 
 struct gui_scene {
   GThread *thread;             /* the renderer */
