@@ -291,8 +291,12 @@ int app_train_distance(int argc, char **argv) {
   snprintf(label, sizeof label, "train distance %s", dist_method_name(h.method));
   app_progress progress;
   app_progress_init(&progress, label, "steps");
-  mb_job_hooks hooks = {
-      .progress = app_progress_cb, .user = &progress, .cancel = app_interrupt_install()};
+  /* .log: with MBOLD_PROGRESS=json every log line also goes to stderr, where the workbench's job
+   * panel draws its loss curve from it. */
+  mb_job_hooks hooks = {.progress = app_progress_cb,
+                        .log = app_progress_log_cb,
+                        .user = &progress,
+                        .cancel = app_interrupt_install()};
   train_result res = train_loop_run(&run, &loop, &hooks, err, sizeof err);
   app_progress_finish(&progress);
   if (res != TRAIN_DONE) {

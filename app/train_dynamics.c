@@ -155,8 +155,12 @@ int app_train_dynamics(int argc, char **argv) {
   fflush(stdout);
   app_progress prog;
   app_progress_init(&prog, "train dynamics", "steps");
-  mb_job_hooks hooks = {
-      .progress = app_progress_cb, .user = &prog, .cancel = app_interrupt_install()};
+  /* .log: with MBOLD_PROGRESS=json every log line also goes to stderr, where the workbench's job
+   * panel draws its loss curve from it. */
+  mb_job_hooks hooks = {.progress = app_progress_cb,
+                        .log = app_progress_log_cb,
+                        .user = &prog,
+                        .cancel = app_interrupt_install()};
   dyn_train_summary sum;
   dyn_train_status st = dyn_train_run(ctx, out, resume, &p, &id, &train.ep,
                                       have_val ? &val.ep : NULL, &hooks, &sum, err, sizeof err);

@@ -60,6 +60,7 @@ struct mb_jobs {
   GtkDropDown *m_backend;
   GtkCheckButton *m_resume;
   GtkWidget *m_start;
+  GtkWidget *switcher; /* the forms' stack switcher (its buttons, in form order) */
 };
 
 static const char *const backends[] = {"auto", "cpu", "vulkan", NULL};
@@ -488,6 +489,7 @@ void mb_window_training_init(MbWindow *win) {
   gtk_stack_add_titled(GTK_STACK(stack), build_train_form(win, false), "dynamics", "Dynamics");
   GtkWidget *switcher = gtk_stack_switcher_new();
   gtk_stack_switcher_set_stack(GTK_STACK_SWITCHER(switcher), GTK_STACK(stack));
+  js->switcher = switcher;
   gtk_box_append(GTK_BOX(forms), switcher);
   gtk_box_append(GTK_BOX(forms), stack);
   gtk_box_append(win->training_page, forms);
@@ -637,6 +639,13 @@ void mb_window_training_test_rects(MbWindow *win, mb_jw *w) {
   mb_window_json_rect(win, w, "collect_start", js->c_start);
   mb_window_json_rect(win, w, "collect_episodes", GTK_WIDGET(js->c_episodes));
   mb_window_json_rect(win, w, "collect_out", GTK_WIDGET(js->c_out));
+  mb_window_json_rect(win, w, "distance_data", GTK_WIDGET(js->d_data));
+  mb_window_json_rect(win, w, "distance_out", GTK_WIDGET(js->d_out));
+  mb_window_json_rect(win, w, "distance_start", js->d_start);
+  static const char *const form_names[] = {"form_collect", "form_distance", "form_dynamics"};
+  GtkWidget *b = js->switcher ? gtk_widget_get_first_child(js->switcher) : NULL;
+  for (int i = 0; b && i < 3; i++, b = gtk_widget_get_next_sibling(b))
+    mb_window_json_rect(win, w, form_names[i], b);
   if (js->n > 0) {
     mb_job *j = js->jobs[js->n - 1];
     mb_window_json_rect(win, w, "job_cancel", mb_job_row_get_cancel_button(j->row));

@@ -39,6 +39,13 @@ grep -q '"val_spearman"' "$W/r1/log.jsonl" || fail "no validation metrics in the
 grep -q '"hash"' "$W/r1/config.json" || fail "config.json lacks the dataset hash"
 grep -q '"cql_tau": 30' "$W/r1/config.json" || fail "config.json lacks cql_tau 30 for push1"
 
+# With MBOLD_PROGRESS=json (how the workbench runs jobs) every log line also goes to stderr as
+# {"log": ...}: the job panel draws its loss curve from those.
+MBOLD_PROGRESS=json expect 0 "$MBOLD" train distance --data "$W/a.h5" --out "$W/rj" --steps 3 \
+  "${COMMON[@]}"
+[ "$(grep -c '^{"log": {"step":[0-9]*,"bellman":' "$W/err")" = 3 ] ||
+  fail "JSON progress lacks the log lines: $(head -c 400 "$W/err")"
+
 # 3 steps, then resumed to 6: the same log and the same checkpoint bytes.
 expect 0 "$MBOLD" train distance --data "$W/a.h5" --out "$W/r2" --steps 3 "${COMMON[@]}"
 expect 0 "$MBOLD" train distance --data "$W/a.h5" --out "$W/r2" --steps 6 --resume --backend cpu \

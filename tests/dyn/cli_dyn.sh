@@ -37,6 +37,9 @@ r="$tmp/run"
 "$mbold" train dynamics --data "$d" --out "$r" "${small[@]}" >"$tmp/out" 2>"$tmp/err" || { fail "train"; cat "$tmp/err" >&2; }
 grep -q "step 2" "$tmp/out" || fail "train summary: $(cat "$tmp/out")"
 [ "$(wc -l <"$r/log.jsonl")" -eq 2 ] && grep -q val_mse "$r/log.jsonl" || fail "log.jsonl: $(cat "$r/log.jsonl")"
+# JSON progress (how the workbench runs jobs) carries every log line, for the job's loss curve.
+MBOLD_PROGRESS=json "$mbold" train dynamics --data "$d" --out "$tmp/runj" "${small[@]}" >/dev/null 2>"$tmp/err" || fail "train (json)"
+[ "$(grep -c '^{"log": {"step":[0-9]*,"mse":' "$tmp/err")" -eq 2 ] || fail "JSON progress lacks the log lines: $(head -c 400 "$tmp/err")"
 "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume"; cat "$tmp/err" >&2; }
 [ -f "$r/checkpoint-00000003.safetensors" ] || fail "resume wrote no checkpoint 3"
 "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/e.json" --png "$tmp/e.png" --strips 2 >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics"; cat "$tmp/err" >&2; }
