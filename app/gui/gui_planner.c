@@ -1,4 +1,5 @@
 #include "gui_planner.h"
+#include "gui_priority.h"
 
 #include "mb_clock.h"
 
@@ -441,6 +442,7 @@ static bool drain_commands(gui_planner *p, bool block) {
 
 static gpointer planner_thread(gpointer data) {
   gui_planner *p = data;
+  gui_lower_thread_priority(GUI_NICE_WORKER);
   publish(p);
   while (drain_commands(p, !p->running))
     if (p->running) advance(p);

@@ -6,6 +6,7 @@
 #include "mb-window-private.h"
 
 #include "heatmap.h"
+#include "gui_priority.h"
 #include "heatmap_png.h"
 
 #include <math.h>
@@ -54,6 +55,7 @@ static void on_cell(void *user, int i, int j, const float *values) {
 
 static gpointer sweep_thread(gpointer data) {
   mb_heatmaps *h = data;
+  gui_lower_thread_priority(GUI_NICE_WORKER);
   char err[512] = "";
   app_heatmapper *hm = app_heatmapper_create(&h->cfg, err, sizeof err);
   app_heatmap_result res;

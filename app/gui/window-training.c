@@ -5,6 +5,7 @@
  * job saves what it has (the last checkpoint, every completed episode) and exits. */
 #include "mb-window-private.h"
 
+#include "gui_priority.h"
 #include "mb_clock.h"
 #include "train_run.h"
 
@@ -134,6 +135,13 @@ static void job_parse_line(mb_job *j, const char *line) {
   mb_json_free(js);
 }
 
+/* Runs in the job's process between fork and exec: training and collection yield to the
+ * workbench (see gui_priority.h). */
+static void job_child_setup(gpointer data) {
+  (void)data;
+  (void)setpriority(PRIO_PROCESS, 0, GUI_NICE_JOB);
+}
+
 static void job_read_next(mb_job *j);
 
 static void on_line(GObject *src, GAsyncResult *res, gpointer data) {
@@ -246,6 +254,7 @@ static void start_job(MbWindow *win, const char *kind, const char *title, const 
       g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_subprocess_launcher_setenv(l, "MBOLD_PROGRESS", "json", TRUE);
   g_subprocess_launcher_setenv(l, "MBOLD_ASSETS", win->assets, TRUE);
+  g_subprocess_launcher_set_child_setup(l, job_child_setup, NULL, NULL);
   GError *error = NULL;
   GSubprocess *proc = g_subprocess_launcher_spawnv(l, (const char *const *)argv->pdata, &error);
   g_object_unref(l);
