@@ -168,6 +168,14 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
   vkb_dispatch(b, id, spec, 6, &pc, sizeof pc, refs, 5, walkers(b, gx), gy, 1);
 }
 
+/* Whether conv2d_bwd_data_phase.comp applies: kernel = 2 x stride, and each phase's columns come
+ * in whole groups of 4 along a row. */
+static bool phased(const conv_geo *g) {
+  const cmp_conv_params *p = g->p;
+  return p->kh == 2 * p->sh && p->kw == 2 * p->sw && g->H % p->sh == 0 && g->W % p->sw == 0 &&
+         (g->W / p->sw) % 4 == 0;
+}
+
 /* dx = conv^T(dy, w) + bias + beta dx. */
 static void conv_bwd_data(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat w, const cmp_tensor *bias,
                           vk_mat dx, float beta) {
@@ -184,11 +192,15 @@ static void conv_bwd_data(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat w, cons
                         bias ? vkb_ssbo(b, bias, false, 1, &pc.bias_off)
                              : vkb_ssbo_mat(b, dx, 1, false, 1, &pc.bias_off),
                         vkb_texel(w, m * k, false, 9), vkb_texel(dy, dy_len, false, 10)};
+  /* Kernels of twice the stride split into SH SW dense phases (no divisibility misses). */
+  bool phase = phased(g);
+  uint64_t phases = phase ? (uint64_t)g->p->sh * g->p->sw : 1;
+  if (phase) pc.n = (uint32_t)(n / phases), pc.k = (uint32_t)(k / phases);
   uint32_t spec[4] = {t.wx, t.wy, t.tm, t.tn}, gx, gy;
-  grid(&t, m, n, &gx, &gy);
+  grid(&t, m, pc.n, &gx, &gy);
   pc.tiles_x = gx;
-  vkb_dispatch(b, VK_SHADER_CONV2D_BWD_DATA, spec, 4, &pc, sizeof pc, refs, 4, walkers(b, gx), gy,
-               1);
+  vk_shader_id id = phase ? VK_SHADER_CONV2D_BWD_DATA_PHASE : VK_SHADER_CONV2D_BWD_DATA;
+  vkb_dispatch(b, id, spec, 4, &pc, sizeof pc, refs, 4, walkers(b, gx), gy, (uint32_t)phases);
 }
 
 /* dw = sum over the batch of dy (x) + beta dw, and db = sum of dy per output channel + beta db. */
