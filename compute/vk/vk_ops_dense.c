@@ -215,7 +215,11 @@ static void conv_bwd_weight(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat x, vk
   uint64_t tiles = (uint64_t)gx * gy, want = tiles >= 64 ? 1 : (64 + tiles - 1) / tiles;
   uint64_t max_slices = k / 256 > 0 ? k / 256 : 1;
   uint64_t slices = want < max_slices ? want : max_slices;
+  /* The shared-window variant: k-blocks of 4 along an output row (chunks of whole blocks), groups
+   * of 4 kernel columns. */
+  bool n4 = g->p->kw % 4 == 0 && g->WO % 4 == 0 && g->p->sw <= 4;
   uint64_t chunk = (k + slices - 1) / slices;
+  if (n4) chunk = (chunk + 3) / 4 * 4;
   slices = (k + chunk - 1) / chunk;
   uint64_t hw = (uint64_t)g->HO * g->WO, part_len = slices * m * n;
   uint64_t scratch = vkb_scratch_size(part_len) + vkb_reduce_scratch(1, slices, m * n);
@@ -230,11 +234,12 @@ static void conv_bwd_weight(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat x, vk
   pc.b_off = (uint32_t)x.off;
   pc.k_chunk = (uint32_t)chunk;
   uint64_t dy_len = (uint64_t)g->N * g->O * hw, x_len = (uint64_t)g->N * g->C * g->H * g->W;
-  vk_buf_ref refs[3] = {vkb_ssbo_mat(b, part, part_len, true, 0, &pc.y_off),
-                        vkb_texel(dy, dy_len, false, 9), vkb_texel(x, x_len, false, 10)};
-  uint32_t spec[4] = {t.wx, t.wy, t.tm, t.tn};
-  vkb_dispatch(b, VK_SHADER_CONV2D_BWD_WEIGHT, spec, 4, &pc, sizeof pc, refs, 3, gx, gy,
-               (uint32_t)slices);
+  vk_buf_ref refs[4] = {vkb_ssbo_mat(b, part, part_len, true, 0, &pc.y_off),
+                        vkb_texel(dy, dy_len, true, 8), vkb_texel(dy, dy_len, false, 9),
+                        vkb_texel(x, x_len, false, 10)};
+  uint32_t spec[6] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vkb_al4(dy.off)};
+  vk_shader_id id = n4 ? VK_SHADER_CONV2D_BWD_WEIGHT_N4 : VK_SHADER_CONV2D_BWD_WEIGHT;
+  vkb_dispatch(b, id, spec, n4 ? 6 : 4, &pc, sizeof pc, refs, 4, gx, gy, (uint32_t)slices);
   vkb_reduce(b, part, 1, slices, m * n, 1.0f, dw, beta);
   if (db) {
     /* Sum over each (n, o) plane, then over the batch. */
