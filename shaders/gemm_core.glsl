@@ -79,9 +79,16 @@ void gemm_core(uvec2 wg) {
 #if defined(B_N4) && defined(B_BLOCK4)
     vec4 bb[TNV][4];
     for (uint jv = 0; jv < TNV; jv++) b_block4(k0, cols[jv * 4], jv, bb[jv]);
-    for (uint t = 0; t < 4; t++)
-      for (uint i = 0; i < TM; i++)
-        for (uint jv = 0; jv < TNV; jv++) acc[i][jv] = fma(vec4(ar[i][t]), bb[jv][t], acc[i][jv]);
+    // One update of each accumulator per k-block (4 dot products) rather than 4 fma steps: the
+    // convolutions' forward takes ~8% less CPU on lavapipe, which masks every assignment in a
+    // loop with the execution mask.
+    for (uint i = 0; i < TM; i++)
+      for (uint jv = 0; jv < TNV; jv++) {
+        vec4 d;
+        for (uint q = 0; q < 4; q++)
+          d[q] = dot(ar[i], vec4(bb[jv][0][q], bb[jv][1][q], bb[jv][2][q], bb[jv][3][q]));
+        acc[i][jv] += d;
+      }
 #elif defined(B_N4)
     for (uint t = 0; t < 4; t++) {
       vec4 bn[TNV];

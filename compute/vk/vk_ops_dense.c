@@ -130,9 +130,10 @@ static void grid(const vk_gemm_tile *t, uint64_t m, uint64_t n, uint32_t *gx, ui
 
 /* Workgroups along x for tiles_x column tiles: on a CPU implementation few workgroups walk all
  * tiles (each workgroup has a setup cost; at batch 200 the encoder's forward takes ~10% less CPU
- * with 128-256 of them than with one per tile); a GPU gets one per tile. */
+ * with 128-256 of them than with one per tile, and at batch 64 on a busy 2-core machine each of
+ * its layers takes 5-25% less CPU with 32 than with 256); a GPU gets one per tile. */
 static uint32_t walkers(const vk_be *b, uint32_t tiles_x) {
-  uint32_t cap = b->rt->is_cpu ? 256 : 65535;
+  uint32_t cap = b->rt->is_cpu ? 32 : 65535;
   return tiles_x < cap ? tiles_x : cap;
 }
 
@@ -156,16 +157,23 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
   pc.has_bias = bias != NULL;
   pc.beta = beta;
   uint64_t y_len = n * m, x_len = (uint64_t)g->N * g->C * g->H * g->W;
-  vk_buf_ref refs[5] = {vkb_ssbo_mat(b, y, y_len, true, 0, &pc.y_off),
+  vk_buf_ref refs[6] = {vkb_ssbo_mat(b, y, y_len, true, 0, &pc.y_off),
                         bias ? vkb_ssbo(b, bias, false, 1, &pc.bias_off)
                              : vkb_ssbo_mat(b, y, 1, false, 1, &pc.bias_off),
-                        vkb_texel(w, m * k, true, 8), vkb_texel(w, m * k, false, 9),
-                        vkb_texel(x, x_len, false, 10)};
-  uint32_t spec[6] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec}, gx, gy;
+                        vkb_texel(w, m * k, true, 8),
+                        vkb_texel(w, m * k, false, 9),
+                        vkb_texel(x, x_len, false, 10),
+                        vkb_texel(x, x_len, true, 11)};
+  /* Input rows as RGBA32F texels (N4): whole aligned rows; the span's offset into its first
+   * texel, -PW mod 4, is a specialisation constant. */
+  bool vec_x = g->W % 4 == 0 && vkb_al4(x.off);
+  uint32_t spec[8] =
+      {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec, vec_x, (uint32_t)(4 - g->p->pw % 4) % 4},
+           gx, gy;
   grid(&t, m, n, &gx, &gy);
   vk_shader_id id = n4 ? VK_SHADER_CONV2D_FWD_N4 : VK_SHADER_CONV2D_FWD;
   pc.tiles_x = gx;
-  vkb_dispatch(b, id, spec, 6, &pc, sizeof pc, refs, 5, walkers(b, gx), gy, 1);
+  vkb_dispatch(b, id, spec, n4 ? 8 : 6, &pc, sizeof pc, refs, 6, walkers(b, gx), gy, 1);
 }
 
 /* Whether conv2d_bwd_data_phase.comp applies: kernel = 2 x stride, and each phase's columns come

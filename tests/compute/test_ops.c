@@ -474,6 +474,7 @@ static const conv_case conv_cases[] = {
     {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},     /* the CPU's direct path, pointwise */
     {2, 8, 6, 16, 5, {3, 3, 1, 1, 1, 1}},     /* the CPU's direct data gradient, stride 1 */
     {2, 16, 7, 24, 3, {5, 5, 3, 3, 2, 2}},    /* the CPU's direct data gradient, stride 3 */
+    {2, 3, 6, 9, 8, {4, 4, 1, 1, 1, 1}},      /* Vulkan's shared windows, rows not 4-aligned */
 };
 
 typedef struct conv_fd {
