@@ -17,6 +17,7 @@ layout(constant_id = 5) const bool VEC_A = false;
 layout(binding = 8) uniform samplerBuffer dy4;
 layout(binding = 9) uniform samplerBuffer dy1;
 layout(binding = 10) uniform samplerBuffer x1;
+layout(binding = 11) uniform samplerBuffer x4;
 layout(std430, binding = 0) writeonly buffer Part { float part[]; };
 
 uint gc_m, gc_n, gc_k, k_begin;
@@ -29,7 +30,13 @@ uint st_n, st_oy, st_ox; // (n, oy, ox) of the next k
 #define B_N4
 #define B_BLOCK4
 layout(constant_id = 4) const uint SW_ = 2;
+// VEC_S, D: see conv_span.glsl; here D = -PW mod 4 (the span starts at ox0 SW - PW + kx0).
+layout(constant_id = 6) const bool VEC_S = false;
+layout(constant_id = 7) const uint D = 3;
 const uint SPAN = 3 * SW_ + 4;
+#define SPAN_T1 x1
+#define SPAN_T4 x4
+#include "conv_span.glsl"
 uint grp_off[TNV]; // c H W + kx0
 int grp_ky[TNV], grp_kx[TNV];
 void col_setup(uint j, uint col) {
@@ -72,11 +79,7 @@ void b_block4(uint k0, uint col4, uint jv, out vec4 bt[4]) {
   bool row_in = uint(iy) < pc.H;
   uint base = pc.b_off + blk_x + grp_off[jv] + uint(iy) * pc.W + uint(blk_x0); // wraps if outside
   float s[SPAN];
-  for (uint q = 0; q < SPAN; q++) {
-    bool inside = row_in && uint(ix + int(q)) < pc.W;
-    float v = texelFetch(x1, int(inside ? base + q : 0u)).x;
-    s[q] = inside ? v : 0.0;
-  }
+  load_span(base, ix, row_in, pc.W, s);
   for (uint t = 0; t < 4; t++)
     bt[t] = vec4(s[t * SW_], s[t * SW_ + 1], s[t * SW_ + 2], s[t * SW_ + 3]);
 }

@@ -41,14 +41,13 @@ uint st_c, st_ky, st_kx; // (c, ky, kx) of the next k
 #define B_BLOCK4
 #define C_STORE4
 layout(constant_id = 4) const uint SW_ = 2;
-// VEC_X (W % 4 == 0, x 16-byte aligned): the span is read as RGBA32F texels of its row. Its first
-// column is ox0 SW - PW + kx0 with ox0 and kx0 multiples of 4, so it lies D = -PW mod 4 floats
-// into a texel for every group and k-block, and the texel offsets are compile-time constants.
-// (On lavapipe a texel is 8 128-bit loads and a transpose, a single float a gather.)
-layout(constant_id = 6) const bool VEC_X = false;
+// VEC_S, D: see conv_span.glsl; here D = -PW mod 4 (the span starts at ox0 SW - PW + kx0).
+layout(constant_id = 6) const bool VEC_S = false;
 layout(constant_id = 7) const uint D = 3;
 const uint SPAN = 3 * SW_ + 4;
-const uint NV = (D + SPAN + 3) / 4; // texels covering the span
+#define SPAN_T1 x1
+#define SPAN_T4 x4
+#include "conv_span.glsl"
 uint grp_base[TNV]; // first float of sample n in x
 uint grp_out[TNV];  // output index of (n, row 0, p0) relative to the bound range
 int grp_y0[TNV];    // oy * SH - PH
@@ -81,27 +80,7 @@ void b_block4(uint k0, uint col4, uint jv, out vec4 bt[4]) {
   bool row_in = uint(iy) < pc.H;
   uint base = grp_base[jv] + blk_off + uint(grp_y0[jv]) * pc.W + uint(grp_x0[jv]);
   float s[SPAN];
-  if (VEC_X) {
-    // Texel v holds columns a + 4 v .. a + 4 v + 3 of row iy; fetched where one of them is in
-    // the row (then all are: W % 4 == 0), else texel 0.
-    int a = ix - int(D);
-    vec4 t[NV];
-    for (uint v = 0; v < NV; v++) {
-      int c0 = a + int(4 * v);
-      bool need = row_in && c0 + 3 >= 0 && c0 < int(pc.W);
-      t[v] = texelFetch(x4, int(need ? (base - D + 4 * v) >> 2 : 0u));
-    }
-    for (uint q = 0; q < SPAN; q++) {
-      bool inside = row_in && uint(ix + int(q)) < pc.W;
-      s[q] = inside ? t[(D + q) >> 2][(D + q) & 3u] : 0.0;
-    }
-  } else {
-    for (uint q = 0; q < SPAN; q++) {
-      bool inside = row_in && uint(ix + int(q)) < pc.W;
-      float v = texelFetch(x1, int(inside ? base + q : 0u)).x;
-      s[q] = inside ? v : 0.0;
-    }
-  }
+  load_span(base, ix, row_in, pc.W, s);
   for (uint t = 0; t < 4; t++) bt[t] = vec4(s[t], s[SW_ + t], s[2 * SW_ + t], s[3 * SW_ + t]);
 }
 float b_at(uint k, uint col, uint j) { return 0.0; } // no k tail: C KH KW % 4 == 0

@@ -137,6 +137,13 @@ static uint32_t walkers(const vk_be *b, uint32_t tiles_x) {
   return tiles_x < cap ? tiles_x : cap;
 }
 
+/* Specialisation constants VEC_S, D of shaders/conv_span.glsl for the shared-window variants:
+ * read x's rows as RGBA32F texels when whole rows are aligned; spans start at 4 i - PW. */
+static void span_spec(const conv_geo *g, vk_mat x, uint32_t out[2]) {
+  out[0] = g->W % 4 == 0 && vkb_al4(x.off);
+  out[1] = (uint32_t)(4 - g->p->pw % 4) % 4;
+}
+
 /* y = conv(x, w) + bias + beta y. */
 static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_tensor *bias,
                      vk_mat y, float beta) {
@@ -164,12 +171,8 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
                         vkb_texel(w, m * k, false, 9),
                         vkb_texel(x, x_len, false, 10),
                         vkb_texel(x, x_len, true, 11)};
-  /* Input rows as RGBA32F texels (N4): whole aligned rows; the span's offset into its first
-   * texel, -PW mod 4, is a specialisation constant. */
-  bool vec_x = g->W % 4 == 0 && vkb_al4(x.off);
-  uint32_t spec[8] =
-      {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec, vec_x, (uint32_t)(4 - g->p->pw % 4) % 4},
-           gx, gy;
+  uint32_t spec[8] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec}, gx, gy;
+  span_spec(g, x, &spec[6]);
   grid(&t, m, n, &gx, &gy);
   vk_shader_id id = n4 ? VK_SHADER_CONV2D_FWD_N4 : VK_SHADER_CONV2D_FWD;
   pc.tiles_x = gx;
@@ -242,12 +245,13 @@ static void conv_bwd_weight(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat x, vk
   pc.b_off = (uint32_t)x.off;
   pc.k_chunk = (uint32_t)chunk;
   uint64_t dy_len = (uint64_t)g->N * g->O * hw, x_len = (uint64_t)g->N * g->C * g->H * g->W;
-  vk_buf_ref refs[4] = {vkb_ssbo_mat(b, part, part_len, true, 0, &pc.y_off),
+  vk_buf_ref refs[5] = {vkb_ssbo_mat(b, part, part_len, true, 0, &pc.y_off),
                         vkb_texel(dy, dy_len, true, 8), vkb_texel(dy, dy_len, false, 9),
-                        vkb_texel(x, x_len, false, 10)};
-  uint32_t spec[6] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vkb_al4(dy.off)};
+                        vkb_texel(x, x_len, false, 10), vkb_texel(x, x_len, true, 11)};
+  uint32_t spec[8] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vkb_al4(dy.off)};
+  span_spec(g, x, &spec[6]);
   vk_shader_id id = n4 ? VK_SHADER_CONV2D_BWD_WEIGHT_N4 : VK_SHADER_CONV2D_BWD_WEIGHT;
-  vkb_dispatch(b, id, spec, n4 ? 6 : 4, &pc, sizeof pc, refs, 4, gx, gy, (uint32_t)slices);
+  vkb_dispatch(b, id, spec, n4 ? 8 : 4, &pc, sizeof pc, refs, 5, gx, gy, (uint32_t)slices);
   vkb_reduce(b, part, 1, slices, m * n, 1.0f, dw, beta);
   if (db) {
     /* Sum over each (n, o) plane, then over the batch. */
