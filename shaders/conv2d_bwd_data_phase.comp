@@ -11,17 +11,18 @@
 // wastes 3 of 4 terms at stride 2 (0.7 GFLOP/s on conv0's data gradient on lavapipe).
 //
 // An invocation owns groups of 4 adjacent phase columns b0..b0+3 of one phase row (the host
-// requires W / SW % 4 == 0): a k-block reads 2 dy rows x 5 floats, shared by the 16 terms.
+// requires W / SW % 4 == 0): a k-block reads 2 dy rows x 5 floats, shared by the 16 terms, and one
+// RGBA32F texel of weights per row (regrouped by conv2d_w_phase.comp; pc.a_off is their first
+// float, a multiple of 4).
 #include "conv_push.glsl"
 #include "gemm_spec.glsl"
 
-layout(binding = 9) uniform samplerBuffer w1;
+layout(binding = 8) uniform samplerBuffer wp4; // the weights by phase (conv2d_w_phase.comp)
 layout(binding = 10) uniform samplerBuffer dy1;
 layout(std430, binding = 0) buffer DX { float dx[]; };
 layout(std430, binding = 1) readonly buffer Bias { float bias[]; };
 
 uint gc_m, gc_n, gc_k;
-uint tap[4]; // ky KW + kx of the k-block's 4 terms in this phase
 int q_y0, q_x0; // (py + PH) / SH, (px + PW) / SW
 uint px_, py_;  // the phase
 
@@ -44,19 +45,15 @@ void col_setup(uint j, uint col) {
 }
 
 uint st_o;      // o of the next k-block
-uint blk_w;     // o C KH KW: the weights of row c are at + c KH KW + tap[t]
+uint blk_w;     // texel of (phase, o, c = 0) in wp4
 uint blk_dy;    // o HO WO
 void k_block(uint k0) {
-  blk_w = st_o * pc.C * pc.KH * pc.KW;
+  blk_w = (pc.a_off >> 2) + (gl_WorkGroupID.z * pc.O + st_o) * pc.C;
   blk_dy = st_o * pc.HO * pc.WO;
   st_o++;
 }
 
-vec4 a_k4(uint row, uint k0, uint i) {
-  uint base = pc.a_off + blk_w + row * pc.KH * pc.KW;
-  return vec4(texelFetch(w1, int(base + tap[0])).x, texelFetch(w1, int(base + tap[1])).x,
-              texelFetch(w1, int(base + tap[2])).x, texelFetch(w1, int(base + tap[3])).x);
-}
+vec4 a_k4(uint row, uint k0, uint i) { return texelFetch(wp4, int(blk_w + row)); }
 float a_at(uint row, uint k, uint i) { return 0.0; } // no k tail: k = 4 O
 
 // bt[2 jy + jx][q] = dy[n, o, qy - jy, qx0 + q - jx]: row jy's span qx0 - 1 .. qx0 + 3.
@@ -94,10 +91,8 @@ void main() {
   gc_k = pc.k;
   py_ = gl_WorkGroupID.z / pc.SW;
   px_ = gl_WorkGroupID.z % pc.SW;
-  uint ry = (py_ + pc.PH) % pc.SH, rx = (px_ + pc.PW) % pc.SW;
   q_y0 = int((py_ + pc.PH) / pc.SH);
   q_x0 = int((px_ + pc.PW) / pc.SW);
-  for (uint t = 0; t < 4; t++) tap[t] = (ry + pc.SH * (t >> 1)) * pc.KW + rx + pc.SW * (t & 1u);
   // Several column tiles per workgroup, as conv2d_fwd.comp.
   for (uint tx = gl_WorkGroupID.x; tx < pc.tiles_x; tx += gl_NumWorkGroups.x) {
     st_o = 0u;

@@ -187,14 +187,32 @@ static bool phased(const conv_geo *g) {
          (g->W / p->sw) % 4 == 0;
 }
 
+/* wp = w regrouped by phase for conv2d_bwd_data_phase.comp: [SH SW, O, C, 4] in scratch. */
+static vk_mat weights_by_phase(vk_be *b, const conv_geo *g, vk_mat w) {
+  uint64_t len = (uint64_t)g->O * g->C * g->p->kh * g->p->kw;
+  vkb_scratch_begin(b, vkb_scratch_size(len));
+  vk_mat wp = vkb_scratch(b, len);
+  vk_push_conv pc = conv_push(g, 0, len, 0);
+  pc.a_off = (uint32_t)w.off;
+  vk_buf_ref refs[2] = {vkb_ssbo_mat(b, wp, len, true, 0, &pc.y_off), vkb_texel(w, len, false, 9)};
+  vkb_dispatch_items(b, VK_SHADER_CONV2D_W_PHASE, &pc, sizeof pc, refs, 2, len);
+  return wp;
+}
+
 /* dx = conv^T(dy, w) + bias + beta dx. */
 static void conv_bwd_data(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat w, const cmp_tensor *bias,
                           vk_mat dx, float beta) {
   uint64_t m = (uint64_t)g->C, n = (uint64_t)g->N * g->H * g->W,
            k = (uint64_t)g->O * g->p->kh * g->p->kw;
+  /* Kernels of twice the stride split into SH SW dense phases (no divisibility misses), with
+   * 16-row blocks above 8 channels (15-20% less CPU for the encoder's conv2 and conv3). */
+  bool phase = phased(g);
+  uint64_t phases = phase ? (uint64_t)g->p->sh * g->p->sw : 1;
   vk_gemm_tile t = vk_gemm_pick_tile(b->rt, (int)m, (int)n);
-  vk_push_conv pc = conv_push(g, m, n, k);
-  pc.a_off = (uint32_t)w.off;
+  if (phase && b->rt->is_cpu && m > 8) t.tm = 16;
+  vk_mat a = phase ? weights_by_phase(b, g, w) : w;
+  vk_push_conv pc = conv_push(g, m, n / phases, k / phases);
+  pc.a_off = (uint32_t)a.off;
   pc.b_off = (uint32_t)dy.off;
   pc.has_bias = bias != NULL;
   pc.beta = beta;
@@ -202,11 +220,8 @@ static void conv_bwd_data(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat w, cons
   vk_buf_ref refs[4] = {vkb_ssbo_mat(b, dx, dx_len, true, 0, &pc.y_off),
                         bias ? vkb_ssbo(b, bias, false, 1, &pc.bias_off)
                              : vkb_ssbo_mat(b, dx, 1, false, 1, &pc.bias_off),
-                        vkb_texel(w, m * k, false, 9), vkb_texel(dy, dy_len, false, 10)};
-  /* Kernels of twice the stride split into SH SW dense phases (no divisibility misses). */
-  bool phase = phased(g);
-  uint64_t phases = phase ? (uint64_t)g->p->sh * g->p->sw : 1;
-  if (phase) pc.n = (uint32_t)(n / phases), pc.k = (uint32_t)(k / phases);
+                        phase ? vkb_texel(a, m * k, true, 8) : vkb_texel(a, m * k, false, 9),
+                        vkb_texel(dy, dy_len, false, 10)};
   uint32_t spec[4] = {t.wx, t.wy, t.tm, t.tn}, gx, gy;
   grid(&t, m, pc.n, &gx, &gy);
   pc.tiles_x = gx;
