@@ -114,7 +114,8 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   ra[na++] = vkb_ssbo(b, save_mean, false, 1, &pa.mean_off);
   ra[na++] = vkb_ssbo(b, save_invstd, false, 2, &pa.invstd_off);
   ra[na++] = vkb_ssbo_mat(b, coef, C * 3, false, 3, &pa.coef_off);
-  uint32_t spec[2] = {
-      vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx)) && vkb_al4(hw), 0};
+  bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx));
+  bool params = vkb_al4(vkb_off(save_mean)) && vkb_al4(vkb_off(save_invstd)) && vkb_al4(coef.off);
+  uint32_t spec[2] = {io && vkb_al4(hw) ? 1 : io && hw == 1 && vkb_al4(C) && params ? 2 : 0, 0};
   vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, spec, 2, &pa, sizeof pa, ra, na, cmp_numel(x));
 }
