@@ -48,8 +48,10 @@ static void test_views(void) {
   free(v), free(h);
 }
 
-static void test_upload_u8(void) {
-  int n = 3, hh = 5, ww = 7;
+/* Images of 5 x 7 and 4 x 8 pixels (Vulkan converts 4 pixels of one image at once where hw % 4 is
+ * 0). */
+static void test_upload_u8_size(int hh, int ww) {
+  int n = 3;
   uint8_t *img = malloc((size_t)n * hh * ww * 3);
   for (int i = 0; i < n * hh * ww * 3; i++) img[i] = (uint8_t)(i * 37 + 11);
   cmp_tensor t = tens(n, 6, hh, ww);
@@ -64,6 +66,11 @@ static void test_upload_u8(void) {
               c < 3 ? -5.0 : img[((size_t)(s * hh + y) * ww + x) * 3 + c - 3] / 255.0f - 0.5f;
   CHECK_TENSOR("upload_u8_hwc", t, ref);
   free(ref), free(img);
+}
+
+static void test_upload_u8(void) {
+  test_upload_u8_size(5, 7);
+  test_upload_u8_size(4, 8);
 }
 
 /* ---- elementwise ----------------------------------------------------------------------------- */
