@@ -1,6 +1,11 @@
 #version 450
 // dx = k (dy - mean(dy) - xhat mean(dy xhat)) + beta dx, xhat = (x - mean) invstd, with
-// coef[3c..3c+2] = k, mean(dy), mean(dy xhat) from bn_bwd_finalize.comp. vec: hw a multiple of 4.
+// coef[3c..3c+2] = k, mean(dy), mean(dy xhat) from bn_bwd_finalize.comp. EW_VEC 1: hw a multiple
+// of 4 (a run of 4 shares its channel); EW_VEC 2: features (hw 1) with C and the per-channel
+// vectors' offsets multiples of 4 (a run of 4 is 4 consecutive channels, whose vectors are read
+// as vec4s: on lavapipe each storage-buffer load is a loop over the SIMD lanes, and the heads'
+// batch norms on [640, 128] took ~1 ms of CPU each with 5 scalar loads per element); EW_VEC 3: hw
+// a multiple of 16, so an invocation's 4 runs share a channel whose vectors are read once.
 #include "ew.glsl"
 layout(push_constant) uniform Push {
   uint x_off, dy_off, dxin_off, dx_off, mean_off, invstd_off, coef_off, count, C, hw;
@@ -14,9 +19,37 @@ EW_OUT(0, dx)
 layout(binding = 1) readonly buffer Mn { float mean[]; };
 layout(binding = 2) readonly buffer Iv { float invstd[]; };
 layout(binding = 3) readonly buffer Cf { float coef[]; };
+layout(binding = 1) readonly buffer Mn4 { vec4 mean4[]; };
+layout(binding = 2) readonly buffer Iv4 { vec4 invstd4[]; };
+layout(binding = 3) readonly buffer Cf4 { vec4 coef4[]; };
 void main() {
+  if (EW_VEC == 3u) {
+    uint e0 = ew_first();
+    if (e0 >= pc.count) return;
+    uint c = e0 / pc.hw % pc.C;
+    float k = coef[pc.coef_off + 3u * c], mdy = coef[pc.coef_off + 3u * c + 1u],
+          mdyx = coef[pc.coef_off + 3u * c + 2u];
+    float mu = mean[pc.mean_off + c], inv = invstd[pc.invstd_off + c];
+    EW_FOR_EACH(pc.count) {
+      vec4 xhat = (texelFetch(in4_0, int((pc.x_off + e) >> 2)) - mu) * inv;
+      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx);
+      if (pc.beta != 0.0) g += pc.beta * texelFetch(in4_2, int((pc.dxin_off + e) >> 2));
+      dx4[(pc.dx_off + e) >> 2] = g;
+    }
+    return;
+  }
   EW_FOR_EACH(pc.count) {
-    if (EW_VEC != 0u && e + 3u < pc.count) {
+    if (EW_VEC == 2u && e + 3u < pc.count) {
+      uint c = e % pc.C, q = (pc.coef_off + 3u * c) >> 2;
+      vec4 v0 = coef4[q], v1 = coef4[q + 1u], v2 = coef4[q + 2u];
+      vec4 k = vec4(v0.x, v0.w, v1.z, v2.y), mdy = vec4(v0.y, v1.x, v1.w, v2.z),
+           mdyx = vec4(v0.z, v1.y, v2.x, v2.w);
+      vec4 mu = mean4[(pc.mean_off + c) >> 2], inv = invstd4[(pc.invstd_off + c) >> 2];
+      vec4 xhat = (texelFetch(in4_0, int((pc.x_off + e) >> 2)) - mu) * inv;
+      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx);
+      if (pc.beta != 0.0) g += pc.beta * texelFetch(in4_2, int((pc.dxin_off + e) >> 2));
+      dx4[(pc.dx_off + e) >> 2] = g;
+    } else if (EW_VEC == 1u && e + 3u < pc.count) {
       uint c = e / pc.hw % pc.C;
       float k = coef[pc.coef_off + 3u * c], mdy = coef[pc.coef_off + 3u * c + 1u],
             mdyx = coef[pc.coef_off + 3u * c + 2u];

@@ -14,6 +14,7 @@
 layout(constant_id = 5) const bool VEC_A = false;
 
 layout(binding = 8) uniform samplerBuffer w4;
+layout(binding = 11) uniform samplerBuffer x4;
 layout(binding = 9) uniform samplerBuffer w1;
 layout(binding = 10) uniform samplerBuffer x1;
 layout(std430, binding = 0) buffer Y { float y[]; };
@@ -40,7 +41,13 @@ uint st_c, st_ky, st_kx; // (c, ky, kx) of the next k
 #define B_BLOCK4
 #define C_STORE4
 layout(constant_id = 4) const uint SW_ = 2;
+// VEC_S, D: see conv_span.glsl; here D = -PW mod 4 (the span starts at ox0 SW - PW + kx0).
+layout(constant_id = 6) const bool VEC_S = false;
+layout(constant_id = 7) const uint D = 3;
 const uint SPAN = 3 * SW_ + 4;
+#define SPAN_T1 x1
+#define SPAN_T4 x4
+#include "conv_span.glsl"
 uint grp_base[TNV]; // first float of sample n in x
 uint grp_out[TNV];  // output index of (n, row 0, p0) relative to the bound range
 int grp_y0[TNV];    // oy * SH - PH
@@ -73,11 +80,7 @@ void b_block4(uint k0, uint col4, uint jv, out vec4 bt[4]) {
   bool row_in = uint(iy) < pc.H;
   uint base = grp_base[jv] + blk_off + uint(grp_y0[jv]) * pc.W + uint(grp_x0[jv]);
   float s[SPAN];
-  for (uint q = 0; q < SPAN; q++) {
-    bool inside = row_in && uint(ix + int(q)) < pc.W;
-    float v = texelFetch(x1, int(inside ? base + q : 0u)).x;
-    s[q] = inside ? v : 0.0;
-  }
+  load_span(base, ix, row_in, pc.W, s);
   for (uint t = 0; t < 4; t++) bt[t] = vec4(s[t], s[SW_ + t], s[2 * SW_ + t], s[3 * SW_ + t]);
 }
 float b_at(uint k, uint col, uint j) { return 0.0; } // no k tail: C KH KW % 4 == 0

@@ -1,6 +1,6 @@
-// Push constants of the convolution shaders (conv2d_fwd, conv2d_bwd_data, conv2d_bwd_weight); the
-// geometry is always that of the forward convolution x [N, C, H, W] * w [O, C, KH, KW] ->
-// y [N, O, HO, WO]. Mirrored by vk_push_conv in compute/vk/vk_push.h.
+// Push constants of the convolution shaders (conv2d_fwd, conv2d_bwd_data[_phase],
+// conv2d_bwd_weight); the geometry is always that of the forward convolution
+// x [N, C, H, W] * w [O, C, KH, KW] -> y [N, O, HO, WO]. Mirrored by vk_push_conv in compute/vk/vk_push.h.
 layout(push_constant) uniform Push {
   uint m, n, k;         // the implicit GEMM: rows, columns, reduction length
   uint a_off, b_off;    // first float of the GEMM's A and B operands in their blocks (texel index)

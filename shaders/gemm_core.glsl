@@ -76,29 +76,29 @@ void gemm_core(uvec2 wg) {
 #else
     for (uint i = 0; i < TM; i++) ar[i] = a_k4(rows[i], k0, i);
 #endif
+    vec4 bb[TNV][4]; // bb[jv][t] = B(k0 + t, columns 4 jv .. 4 jv + 3)
 #if defined(B_N4) && defined(B_BLOCK4)
-    vec4 bb[TNV][4];
     for (uint jv = 0; jv < TNV; jv++) b_block4(k0, cols[jv * 4], jv, bb[jv]);
-    for (uint t = 0; t < 4; t++)
-      for (uint i = 0; i < TM; i++)
-        for (uint jv = 0; jv < TNV; jv++) acc[i][jv] = fma(vec4(ar[i][t]), bb[jv][t], acc[i][jv]);
 #elif defined(B_N4)
-    for (uint t = 0; t < 4; t++) {
-      vec4 bn[TNV];
-      for (uint jv = 0; jv < TNV; jv++) bn[jv] = b_cols4(k0 + t, cols[jv * 4]);
-      for (uint i = 0; i < TM; i++)
-        for (uint jv = 0; jv < TNV; jv++) acc[i][jv] = fma(vec4(ar[i][t]), bn[jv], acc[i][jv]);
-    }
+    for (uint t = 0; t < 4; t++)
+      for (uint jv = 0; jv < TNV; jv++) bb[jv][t] = b_cols4(k0 + t, cols[jv * 4]);
 #else
     for (uint jv = 0; jv < TNV; jv++) {
       vec4 bk[4]; // bk[q][t] = B(k0 + t, column 4 jv + q)
       for (uint q = 0; q < 4; q++) bk[q] = b_k4(k0, ccols[jv * 4 + q], jv * 4 + q);
-      for (uint i = 0; i < TM; i++)
-        for (uint t = 0; t < 4; t++)
-          acc[i][jv] =
-              fma(vec4(ar[i][t]), vec4(bk[0][t], bk[1][t], bk[2][t], bk[3][t]), acc[i][jv]);
+      for (uint t = 0; t < 4; t++) bb[jv][t] = vec4(bk[0][t], bk[1][t], bk[2][t], bk[3][t]);
     }
 #endif
+    // One update of each accumulator per k-block (4 dot products) rather than 4 fma steps:
+    // lavapipe masks every assignment in a loop with the execution mask, and the convolutions'
+    // forward took ~8% less CPU.
+    for (uint i = 0; i < TM; i++)
+      for (uint jv = 0; jv < TNV; jv++) {
+        vec4 d;
+        for (uint q = 0; q < 4; q++)
+          d[q] = dot(ar[i], vec4(bb[jv][0][q], bb[jv][1][q], bb[jv][2][q], bb[jv][3][q]));
+        acc[i][jv] += d;
+      }
   }
 
 #ifdef K_HOOK

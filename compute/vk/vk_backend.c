@@ -223,7 +223,9 @@ static void vkb_upload_u8_hwc(cmp_ctx *ctx, const cmp_tensor *dst, int c0, const
   vk_buf_ref refs[2] = {
       s, vkb_ssbo_mat(b, d, cmp_numel(dst) - (uint64_t)c0 * hw, true, 1, &pc.dst_off)};
   refs[0].size = (bytes + 3) / 4 * 4;
-  vkb_dispatch_items(b, VK_SHADER_U8_HWC, &pc, sizeof pc, refs, 2, (uint64_t)dst->n * hw);
+  uint32_t vec = hw % 4 == 0 && vkb_al4(d.off);
+  vkb_dispatch_items_spec(b, VK_SHADER_U8_HWC, &vec, 1, &pc, sizeof pc, refs, 2,
+                          ((uint64_t)dst->n * hw + 3) / 4);
 }
 
 /* ---- context -------------------------------------------------------------------------------- */

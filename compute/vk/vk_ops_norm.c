@@ -11,6 +11,14 @@ static uint64_t bn_slices(uint64_t channels, uint64_t m) {
   return want < most ? want : most;
 }
 
+/* EW_VEC of bn_apply.comp and bn_bwd_apply.comp: whole runs of 16 (one invocation) or 4 in a
+ * channel, 4 channels of features, or element by element. */
+static uint32_t ew_mode(bool io, bool params, uint64_t hw, uint64_t C) {
+  if (io && hw % 16 == 0) return 3;
+  if (io && vkb_al4(hw)) return 1;
+  return io && hw == 1 && vkb_al4(C) && params ? 2 : 0;
+}
+
 /* y = x sc + sh per channel from (mean, invstd) (mode 0) or (run_mean, run_var) (mode 1). */
 static void bn_apply(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
                      const cmp_tensor *beta_, const cmp_tensor *mean, const cmp_tensor *var,
@@ -29,8 +37,7 @@ static void bn_apply(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
   bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(y));
   bool params = vkb_al4(vkb_off(gamma)) && vkb_al4(vkb_off(beta_)) && vkb_al4(vkb_off(mean)) &&
                 vkb_al4(vkb_off(var));
-  uint32_t spec[2] = {io && vkb_al4(hw) ? 1 : io && hw == 1 && vkb_al4(C) && params ? 2 : 0, 0};
-  spec[1] = mode;
+  uint32_t spec[2] = {ew_mode(io, params, hw, C), mode};
   vkb_dispatch_ew(b, VK_SHADER_BN_APPLY, spec, 2, &pa, sizeof pa, refs, n, cmp_numel(x));
 }
 
@@ -114,7 +121,8 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   ra[na++] = vkb_ssbo(b, save_mean, false, 1, &pa.mean_off);
   ra[na++] = vkb_ssbo(b, save_invstd, false, 2, &pa.invstd_off);
   ra[na++] = vkb_ssbo_mat(b, coef, C * 3, false, 3, &pa.coef_off);
-  uint32_t spec[2] = {
-      vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx)) && vkb_al4(hw), 0};
+  bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx));
+  bool params = vkb_al4(vkb_off(save_mean)) && vkb_al4(vkb_off(save_invstd)) && vkb_al4(coef.off);
+  uint32_t spec[2] = {ew_mode(io, params, hw, C), 0};
   vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, spec, 2, &pa, sizeof pa, ra, na, cmp_numel(x));
 }

@@ -234,7 +234,7 @@ typedef struct vk_push_bn_bwd_apply {
 } vk_push_bn_bwd_apply;
 VK_PUSH_CHECK(vk_push_bn_bwd_apply, 44);
 
-/* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data, conv2d_bwd_weight) */
+/* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data[_phase], conv2d_bwd_weight) */
 typedef struct vk_push_conv {
   uint32_t m, n, k;                /* the implicit GEMM: rows, columns, reduction */
   uint32_t a_off, b_off;           /* first float of the A and B operands in their blocks */

@@ -48,8 +48,10 @@ static void test_views(void) {
   free(v), free(h);
 }
 
-static void test_upload_u8(void) {
-  int n = 3, hh = 5, ww = 7;
+/* Images of 5 x 7 and 4 x 8 pixels (Vulkan converts 4 pixels of one image at once where hw % 4 is
+ * 0). */
+static void test_upload_u8_size(int hh, int ww) {
+  int n = 3;
   uint8_t *img = malloc((size_t)n * hh * ww * 3);
   for (int i = 0; i < n * hh * ww * 3; i++) img[i] = (uint8_t)(i * 37 + 11);
   cmp_tensor t = tens(n, 6, hh, ww);
@@ -64,6 +66,11 @@ static void test_upload_u8(void) {
               c < 3 ? -5.0 : img[((size_t)(s * hh + y) * ww + x) * 3 + c - 3] / 255.0f - 0.5f;
   CHECK_TENSOR("upload_u8_hwc", t, ref);
   free(ref), free(img);
+}
+
+static void test_upload_u8(void) {
+  test_upload_u8_size(5, 7);
+  test_upload_u8_size(4, 8);
 }
 
 /* ---- elementwise ----------------------------------------------------------------------------- */
@@ -474,6 +481,7 @@ static const conv_case conv_cases[] = {
     {2, 5, 6, 8, 24, {1, 1, 1, 1, 0, 0}},     /* the CPU's direct path, pointwise */
     {2, 8, 6, 16, 5, {3, 3, 1, 1, 1, 1}},     /* the CPU's direct data gradient, stride 1 */
     {2, 16, 7, 24, 3, {5, 5, 3, 3, 2, 2}},    /* the CPU's direct data gradient, stride 3 */
+    {2, 3, 6, 9, 8, {4, 4, 1, 1, 1, 1}},      /* Vulkan's shared windows, rows not 4-aligned */
 };
 
 typedef struct conv_fd {
@@ -663,9 +671,9 @@ static double bn_loss(void *u) {
 }
 
 static void test_batchnorm(void) {
-  const int cases[][4] = {
-      {5, 16, 8, 8}, {2, 32, 3, 5}, {64, 128, 1, 1}, {3, 7, 1, 1}, {200, 33, 1, 1}};
-  for (int k = 0; k < 5; k++) {
+  const int cases[][4] = {{5, 16, 8, 8}, {2, 32, 3, 5},   {64, 128, 1, 1},
+                          {3, 7, 1, 1},  {200, 33, 1, 1}, {3, 8, 2, 4}};
+  for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
     int N = cases[k][0], C = cases[k][1], H = cases[k][2], W = cases[k][3];
     size_t n = (size_t)N * C * H * W;
     const float mom = 0.1f, eps = 1e-5f;
