@@ -2,7 +2,9 @@
  * a start state, through the episode runner (app_runner_replan), i.e. what eval and the workbench
  * run: oracle dynamics + pixel cost, oracle + Q (with --distance), learned dynamics + pixel (with
  * --dynamics) and learned + Q (with both). Target (issue 6): <= 1 s per replan on the CPU backend.
- */
+ * With --dynamics it also times the learned model's batched rollout alone (200 candidates x 13
+ * steps from one context, final frames; issue 5's target: <= 300 ms on the CPU backend). */
+#include "app_bench_dynamics.h"
 #include "app_cli.h"
 #include "runner.h"
 
@@ -103,6 +105,7 @@ int app_bench_plan(int argc, char **argv) {
   gchar *task_name = NULL, *distance = NULL, *dynamics = NULL, *backend_name = NULL;
   gint reps = 5, threads = 2;
   gboolean json = FALSE;
+  cmp_ctx *ctx = NULL; /* the networks' backend: its name, and the rollout timing */
   GOptionEntry entries[] = {
       {"task", 't', 0, G_OPTION_ARG_STRING, &task_name, "task (default push1)", "T"},
       {"distance", 0, 0, G_OPTION_ARG_FILENAME, &distance, "Q distance run: adds the q cost",
@@ -155,7 +158,7 @@ int app_bench_plan(int argc, char **argv) {
   }
   /* The backend the networks run on, as the providers will resolve it. */
   char why[512] = "";
-  cmp_ctx *ctx = cmp_create(base.backend, NULL, why, sizeof why, err, sizeof err);
+  ctx = cmp_create(base.backend, NULL, why, sizeof why, err, sizeof err);
   if (!ctx) {
     app_bad_input(cmd, "--backend: %s", err);
     goto done;
@@ -163,7 +166,17 @@ int app_bench_plan(int argc, char **argv) {
   char backend[32], device[256], gl[256] = "?", glv[256];
   snprintf(backend, sizeof backend, "%s", cmp_backend_name(ctx));
   snprintf(device, sizeof device, "%s", cmp_device_name(ctx));
-  cmp_destroy(ctx);
+  dyn_bench_result rollout;
+  bool have_rollout = false;
+  if (dynamics) {
+    if (!json) fprintf(stderr, "bench plan: learned dynamics rollout ...\n");
+    if (!app_bench_dynamics_rollout(ctx, dynamics, base.cem.samples, base.cem.horizon, reps,
+                                    &rollout, err, sizeof err)) {
+      app_bad_input(cmd, "--dynamics: %s", err);
+      goto done;
+    }
+    have_rollout = true;
+  }
   if (!sim_gl_info(gl, sizeof gl, glv, sizeof glv, err, sizeof err)) {
     app_bad_input(cmd, "%s", err);
     goto done;
@@ -228,6 +241,10 @@ int app_bench_plan(int argc, char **argv) {
       mb_jw_end_object(&w);
     }
     mb_jw_end_array(&w);
+    if (have_rollout) {
+      mb_jw_key(&w, "learned_dynamics_rollout");
+      app_bench_dynamics_json(&w, ctx, &rollout);
+    }
     mb_jw_end_object(&w);
     char *text = mb_jw_take(&w);
     if (!text) {
@@ -245,9 +262,11 @@ int app_bench_plan(int argc, char **argv) {
       printf("  %-7s dynamics + %-5s cost: median %.3f s, min %.3f s (first %.3f s)\n",
              app_dynamics_name(cases[c].dynamics), app_cost_name(cases[c].cost), cases[c].median_s,
              cases[c].min_s, cases[c].first_s);
+    if (have_rollout) app_bench_dynamics_print(ctx, &rollout);
   }
   rc = APP_EXIT_OK;
 done:
+  cmp_destroy(ctx);
   free(state);
   g_free(task_name), g_free(distance), g_free(dynamics), g_free(backend_name);
   return rc;

@@ -48,7 +48,7 @@ grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" ||
 "$mbold" bench dynamics --dynamics "$r" --samples 4 --reps 1 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench dynamics: $(cat "$tmp/out")"
 "$mbold" bench train-dynamics --steps 1 --batch 2 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench train-dynamics: $(cat "$tmp/out")"
 # The episode runner plans with the learned model (bench plan's learned-dynamics case).
-"$mbold" bench plan --task push1 --dynamics "$r" --reps 1 >"$tmp/out" 2>&1 && grep -q "learned dynamics + pixel" "$tmp/out" || fail "bench plan with learned dynamics: $(tail -3 "$tmp/out")"
+"$mbold" bench plan --task push1 --dynamics "$r" --reps 1 >"$tmp/out" 2>&1 && grep -q "learned dynamics + pixel" "$tmp/out" && grep -q "learned dynamics rollout" "$tmp/out" || fail "bench plan with learned dynamics: $(tail -3 "$tmp/out")"
 
 # ---- Ctrl-C saves a checkpoint and says how to resume
 c="$tmp/run-int"
