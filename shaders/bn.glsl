@@ -11,3 +11,11 @@ void bn_next(inout bn_walk w, uint hw) {
     w.n++;
   }
 }
+// The same by 4 elements (hw a multiple of 4, w.p too).
+void bn_next4(inout bn_walk w, uint hw) {
+  w.p += 4u;
+  if (w.p == hw) {
+    w.p = 0u;
+    w.n++;
+  }
+}

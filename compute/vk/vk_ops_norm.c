@@ -11,6 +11,12 @@ static uint64_t bn_slices(uint64_t channels, uint64_t m) {
   return want < most ? want : most;
 }
 
+/* Elements per slice: whole runs of 4 for the RGBA32F reads of the stats shaders. */
+static uint64_t bn_chunk(uint64_t m, uint64_t slices, bool vec) {
+  uint64_t chunk = (m + slices - 1) / slices;
+  return vec ? (chunk + 3) / 4 * 4 : chunk;
+}
+
 /* EW_VEC of bn_apply.comp and bn_bwd_apply.comp: whole runs of 16 (one invocation) or 4 in a
  * channel, 4 channels of features, or element by element. */
 static uint32_t ew_mode(bool io, bool params, uint64_t hw, uint64_t C) {
@@ -47,7 +53,9 @@ void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma
                       const cmp_tensor *save_mean, const cmp_tensor *save_invstd) {
   vk_be *b = vkb(ctx);
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
-  uint64_t slices = bn_slices(C, m), chunk = (m + slices - 1) / slices;
+  /* RGBA32F reads of x: runs of 4 within a plane, chunks of whole runs. */
+  bool vec = vkb_al4(hw) && vkb_al4(vkb_off(x));
+  uint64_t slices = bn_slices(C, m), chunk = bn_chunk(m, slices, vec);
   slices = (m + chunk - 1) / chunk;
   vkb_scratch_begin(b, vkb_scratch_size(C * slices * 3));
   vk_mat part = vkb_scratch(b, C * slices * 3);
@@ -55,9 +63,11 @@ void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma
   vk_push_bn_stats ps = {(uint32_t)vkb_off(x), 0,           (uint32_t)C,
                          (uint32_t)hw,         (uint32_t)m, (uint32_t)slices,
                          (uint32_t)chunk};
-  vk_buf_ref rs[2] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
-                      vkb_ssbo_mat(b, part, C * slices * 3, true, 1, &ps.part_off)};
-  vkb_dispatch_items(b, VK_SHADER_BN_STATS, &ps, sizeof ps, rs, 2, C * slices);
+  vk_buf_ref rs[3] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+                      vkb_ssbo_mat(b, part, C * slices * 3, true, 1, &ps.part_off),
+                      vkb_texel(vkb_mat(x), cmp_numel(x), true, 8)};
+  uint32_t spec[1] = {vec};
+  vkb_dispatch_items_spec(b, VK_SHADER_BN_STATS, spec, 1, &ps, sizeof ps, rs, 3, C * slices);
 
   vk_push_bn_finalize pf = {0, 0, 0, 0, 0, (uint32_t)C, (uint32_t)slices, momentum, eps};
   vk_buf_ref rf[5] = {vkb_ssbo_mat(b, part, C * slices * 3, false, 0, &pf.part_off),
@@ -81,7 +91,8 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                 const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta) {
   vk_be *b = vkb(ctx);
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
-  uint64_t slices = bn_slices(C, m), chunk = (m + slices - 1) / slices;
+  bool vec = vkb_al4(hw) && vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy));
+  uint64_t slices = bn_slices(C, m), chunk = bn_chunk(m, slices, vec);
   slices = (m + chunk - 1) / chunk;
   vkb_scratch_begin(b, vkb_scratch_size(C * slices * 2) + vkb_scratch_size(C * 3));
   vk_mat part = vkb_scratch(b, C * slices * 2), coef = vkb_scratch(b, C * 3);
@@ -89,12 +100,15 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   vk_push_bn_bwd_stats ps = {
       (uint32_t)vkb_off(x), (uint32_t)vkb_off(dy), 0, 0, 0, (uint32_t)C, (uint32_t)hw, (uint32_t)m,
       (uint32_t)slices,     (uint32_t)chunk};
-  vk_buf_ref rs[5] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+  vk_buf_ref rs[7] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
                       vkb_texel(vkb_mat(dy), cmp_numel(dy), false, 11),
                       vkb_ssbo(b, save_mean, false, 2, &ps.mean_off),
                       vkb_ssbo(b, save_invstd, false, 3, &ps.invstd_off),
-                      vkb_ssbo_mat(b, part, C * slices * 2, true, 4, &ps.part_off)};
-  vkb_dispatch_items(b, VK_SHADER_BN_BWD_STATS, &ps, sizeof ps, rs, 5, C * slices);
+                      vkb_ssbo_mat(b, part, C * slices * 2, true, 4, &ps.part_off),
+                      vkb_texel(vkb_mat(x), cmp_numel(x), true, 8),
+                      vkb_texel(vkb_mat(dy), cmp_numel(dy), true, 10)};
+  uint32_t sspec[1] = {vec};
+  vkb_dispatch_items_spec(b, VK_SHADER_BN_BWD_STATS, sspec, 1, &ps, sizeof ps, rs, 7, C * slices);
 
   /* Parameter gradients that are not wanted bind the coefficient range (never written). */
   vk_push_bn_bwd_finalize pf = {
