@@ -14,17 +14,30 @@
 // requires W / SW % 4 == 0): a k-block reads 2 dy rows x 5 floats, shared by the 16 terms, and one
 // RGBA32F texel of weights per row (regrouped by conv2d_w_phase.comp; pc.a_off is their first
 // float, a multiple of 4).
+//
+// VEC_S (specialisation constant 4, CPU devices, dy 16-byte aligned): one dispatch per phase
+// column px = pc.k_chunk (gl_WorkGroupID.z is then py), so that the dy runs start D (constant 5)
+// floats into an RGBA32F texel and are read as 2 texels per row (conv_span.glsl) instead of 5
+// gathers.
 #include "conv_push.glsl"
 #include "gemm_spec.glsl"
+layout(constant_id = 4) const bool VEC_S = false;
+layout(constant_id = 5) const uint D = 3;
+layout(binding = 11) uniform samplerBuffer dy4;
+const uint SPAN = 5;
+#define SPAN_T1 dy1
+#define SPAN_T4 dy4
 
 layout(binding = 8) uniform samplerBuffer wp4; // the weights by phase (conv2d_w_phase.comp)
 layout(binding = 10) uniform samplerBuffer dy1;
+#include "conv_span.glsl"
 layout(std430, binding = 0) buffer DX { float dx[]; };
 layout(std430, binding = 1) readonly buffer Bias { float bias[]; };
 
 uint gc_m, gc_n, gc_k;
 int q_y0, q_x0; // (py + PH) / SH, (px + PW) / SW
 uint px_, py_;  // the phase
+uint phase_;    // py SW + px
 
 #define COL_HOOK
 #define K_HOOK
@@ -48,7 +61,7 @@ uint st_o;      // o of the next k-block
 uint blk_w;     // texel of (phase, o, c = 0) in wp4
 uint blk_dy;    // o HO WO
 void k_block(uint k0) {
-  blk_w = (pc.a_off >> 2) + (gl_WorkGroupID.z * pc.O + st_o) * pc.C;
+  blk_w = (pc.a_off >> 2) + (phase_ * pc.O + st_o) * pc.C;
   blk_dy = st_o * pc.HO * pc.WO;
   st_o++;
 }
@@ -63,11 +76,7 @@ void b_block4(uint k0, uint col4, uint jv, out vec4 bt[4]) {
     bool row_in = uint(oy) < pc.HO;
     uint base = grp_dy[jv] + blk_dy - jy * pc.WO - 1u; // may wrap: only read when inside
     float s[5];
-    for (uint q = 0; q < 5; q++) {
-      bool inside = row_in && uint(grp_qx[jv] - 1 + int(q)) < pc.WO;
-      float v = texelFetch(dy1, int(inside ? base + q : 0u)).x;
-      s[q] = inside ? v : 0.0;
-    }
+    load_span(base, grp_qx[jv] - 1, row_in, pc.WO, s);
     bt[2 * jy] = vec4(s[1], s[2], s[3], s[4]);
     bt[2 * jy + 1] = vec4(s[0], s[1], s[2], s[3]);
   }
@@ -89,8 +98,9 @@ void main() {
   gc_m = pc.m;
   gc_n = pc.n;
   gc_k = pc.k;
-  py_ = gl_WorkGroupID.z / pc.SW;
-  px_ = gl_WorkGroupID.z % pc.SW;
+  phase_ = VEC_S ? gl_WorkGroupID.z * pc.SW + pc.k_chunk : gl_WorkGroupID.z;
+  py_ = phase_ / pc.SW;
+  px_ = phase_ % pc.SW;
   q_y0 = int((py_ + pc.PH) / pc.SH);
   q_x0 = int((px_ + pc.PW) / pc.SW);
   // Several column tiles per workgroup, as conv2d_fwd.comp.

@@ -11,6 +11,7 @@ layout(push_constant) uniform Push {
   uint N, C, H, W;      // forward input
   uint O, HO, WO;       // forward output
   uint KH, KW, SH, SW, PH, PW; // kernel, stride, padding
-  uint k_chunk;         // conv2d_bwd_weight: reduction length per gl_WorkGroupID.z slice
+  uint k_chunk;         // conv2d_bwd_weight: reduction length per gl_WorkGroupID.z slice;
+                        // conv2d_bwd_data_phase with VEC_S: the phase column px
   uint tiles_x;         // fwd, bwd_data: column tiles; workgroup x walks tiles x, x + groups, ...
 } pc;

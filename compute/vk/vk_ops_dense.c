@@ -219,16 +219,28 @@ static void conv_bwd_data(vk_be *b, const conv_geo *g, vk_mat dy, vk_mat w, cons
   pc.has_bias = bias != NULL;
   pc.beta = beta;
   uint64_t dx_len = n * m, dy_len = (uint64_t)g->N * g->O * g->HO * g->WO;
-  vk_buf_ref refs[4] = {vkb_ssbo_mat(b, dx, dx_len, true, 0, &pc.y_off),
+  vk_buf_ref refs[5] = {vkb_ssbo_mat(b, dx, dx_len, true, 0, &pc.y_off),
                         bias ? vkb_ssbo(b, bias, false, 1, &pc.bias_off)
                              : vkb_ssbo_mat(b, dx, 1, false, 1, &pc.bias_off),
                         phase ? vkb_texel(a, m * k, true, 8) : vkb_texel(a, m * k, false, 9),
-                        vkb_texel(dy, dy_len, false, 10)};
-  uint32_t spec[4] = {t.wx, t.wy, t.tm, t.tn}, gx, gy;
+                        vkb_texel(dy, dy_len, false, 10), vkb_texel(dy, dy_len, true, 11)};
+  uint32_t spec[6] = {t.wx, t.wy, t.tm, t.tn}, gx, gy;
   grid(&t, m, pc.n, &gx, &gy);
   pc.tiles_x = gx;
   vk_shader_id id = phase ? VK_SHADER_CONV2D_BWD_DATA_PHASE : VK_SHADER_CONV2D_BWD_DATA;
-  vkb_dispatch(b, id, spec, 4, &pc, sizeof pc, refs, 4, walkers(b, gx), gy, (uint32_t)phases);
+  /* On CPU devices, one dispatch per phase column so that dy's runs are read as RGBA32F texels
+   * (rows of dy a multiple of 4 long, dy 16-byte aligned). */
+  if (phase && b->rt->is_cpu && g->WO % 4 == 0 && vkb_al4(dy.off)) {
+    for (uint32_t px = 0; px < (uint32_t)g->p->sw; px++) {
+      uint32_t q = (px + (uint32_t)g->p->pw) / (uint32_t)g->p->sw; /* runs start at q - 1 + 4 j */
+      spec[4] = 1;
+      spec[5] = (q + 3) % 4;
+      pc.k_chunk = px;
+      vkb_dispatch(b, id, spec, 6, &pc, sizeof pc, refs, 5, walkers(b, gx), gy, (uint32_t)g->p->sh);
+    }
+    return;
+  }
+  vkb_dispatch(b, id, spec, 4, &pc, sizeof pc, refs, 5, walkers(b, gx), gy, (uint32_t)phases);
 }
 
 /* dw = sum over the batch of dy (x) + beta dw, and db = sum of dy per output channel + beta db. */

@@ -244,7 +244,7 @@ typedef struct vk_push_conv {
   uint32_t N, C, H, W;             /* forward input */
   uint32_t O, HO, WO;              /* forward output */
   uint32_t KH, KW, SH, SW, PH, PW; /* kernel, stride, padding */
-  uint32_t k_chunk;                /* bwd_weight: reduction per z slice */
+  uint32_t k_chunk;                /* bwd_weight: reduction per z slice; bwd_data_phase VEC_S: px */
   uint32_t tiles_x;                /* fwd, bwd_data: column tiles (workgroups stride over them) */
 } vk_push_conv;
 VK_PUSH_CHECK(vk_push_conv, 96);
