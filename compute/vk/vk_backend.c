@@ -111,6 +111,9 @@ uint64_t vkb_reduce_scratch(uint64_t outer, uint64_t r, uint64_t inner) {
 static void reduce_pass(vk_be *b, vk_mat xm, uint64_t outer, uint64_t r, uint64_t inner,
                         uint64_t parts, float scale, vk_mat ym, float beta) {
   uint64_t chunk = (r + parts - 1) / parts;
+  /* Contiguous runs (inner 1) read as RGBA32F texels: slices of whole texels. */
+  bool vec = inner == 1 && vkb_al4(r) && vkb_al4(xm.off);
+  if (vec) chunk = (chunk + 3) / 4 * 4;
   vk_push_reduce pc = {(uint32_t)xm.off,
                        0,
                        (uint32_t)outer,
@@ -120,9 +123,12 @@ static void reduce_pass(vk_be *b, vk_mat xm, uint64_t outer, uint64_t r, uint64_
                        (uint32_t)chunk,
                        scale,
                        beta};
-  vk_buf_ref refs[2] = {vkb_texel(xm, outer * r * inner, false, 9),
-                        vkb_ssbo_mat(b, ym, outer * parts * inner, true, 1, &pc.y_off)};
-  vkb_dispatch_items(b, VK_SHADER_REDUCE, &pc, sizeof pc, refs, 2, outer * parts * inner);
+  vk_buf_ref refs[3] = {vkb_texel(xm, outer * r * inner, false, 9),
+                        vkb_ssbo_mat(b, ym, outer * parts * inner, true, 1, &pc.y_off),
+                        vkb_texel(xm, outer * r * inner, true, 8)};
+  uint32_t spec[1] = {vec};
+  vkb_dispatch_items_spec(b, VK_SHADER_REDUCE, spec, 1, &pc, sizeof pc, refs, 3,
+                          outer * parts * inner);
 }
 
 void vkb_reduce(vk_be *b, vk_mat xm, uint64_t outer, uint64_t r, uint64_t inner, float scale,

@@ -334,9 +334,11 @@ static void test_binary(void) {
 /* ---- reductions ------------------------------------------------------------------------------ */
 
 static void test_reduce_broadcast(void) {
-  /* outer, r, inner combinations: batch sums, per-sample group sums, odd sizes. */
-  const int cases[][3] = {{1, 200, 128}, {13, 10, 1}, {7, 3, 33}, {1, 1, 5}, {64, 10, 1}};
-  for (int k = 0; k < 5; k++)
+  /* outer, r, inner combinations: batch sums, per-sample group sums, odd sizes; {2, 2052, 1}: a
+   * long contiguous reduction in two passes whose slices (65) round up to whole texels (68). */
+  const int cases[][3] = {{1, 200, 128}, {13, 10, 1}, {7, 3, 33},
+                          {1, 1, 5},     {64, 10, 1}, {2, 2052, 1}};
+  for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++)
     for (int mean = 0; mean < 2; mean++) {
       int O = cases[k][0], R = cases[k][1], I = cases[k][2];
       float *hx, *hy, *hs, *hb;
