@@ -53,3 +53,16 @@ const char *app_assets_dir(void) {
   const char *env = g_getenv("MBOLD_ASSETS");
   return env && *env ? env : MBOLD_SOURCE_ASSETS;
 }
+
+bool app_backend_option(const char *cmd, const char *value, cmp_backend_choice *out) {
+  *out = cmp_backend_from_env(CMP_BACKEND_AUTO);
+  if (!value || cmp_parse_backend(value, out)) return true;
+  app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", value);
+  return false;
+}
+
+bool app_task_option(const char *cmd, const char *value, sim_task *out) {
+  if (sim_task_parse(value, out)) return true;
+  app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", value, sim_task_list());
+  return false;
+}

@@ -3,6 +3,9 @@
 #ifndef APP_CLI_H
 #define APP_CLI_H
 
+#include "cmp.h"
+#include "sim_task.h"
+
 #include <glib.h>
 #include <stdbool.h>
 
@@ -25,6 +28,14 @@ int app_parse_options(const char *cmd, const char *params, const char *summary,
 
 /* Checks for a required string option; prints the error and returns false if it is missing. */
 bool app_require(const char *cmd, const char *opt_name, const char *value);
+
+/* The networks' backend from --backend (value, may be NULL) or else $MBOLD_BACKEND or auto, into
+ * *out. Prints the error and returns false for an unknown name. */
+bool app_backend_option(const char *cmd, const char *value, cmp_backend_choice *out);
+
+/* Parses a --task value (not NULL) into *out. Prints the error, naming the tasks, and returns false
+ * for an unknown name. */
+bool app_task_option(const char *cmd, const char *value, sim_task *out);
 
 /* Returns the assets folder: $MBOLD_ASSETS, else the source tree's assets/ (compiled in). */
 const char *app_assets_dir(void);

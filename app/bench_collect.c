@@ -72,10 +72,9 @@ int app_bench_collect(int argc, char **argv) {
                              entries, &argc, &argv);
   if (rc >= 0) return rc;
   sim_task task = SIM_TASK_PUSH3;
-  if (task_name && !sim_task_parse(task_name, &task)) {
-    rc = app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", task_name, sim_task_list());
+  if (task_name && !app_task_option(cmd, task_name, &task)) {
     g_free(task_name);
-    return rc;
+    return APP_EXIT_BAD_INPUT;
   }
   g_free(task_name);
   if (episodes < 1 || threads < 1)
@@ -147,10 +146,9 @@ int app_bench_oracle(int argc, char **argv) {
                              &argc, &argv);
   if (rc >= 0) return rc;
   sim_task task = SIM_TASK_PUSH1;
-  if (task_name && !sim_task_parse(task_name, &task)) {
-    rc = app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", task_name, sim_task_list());
+  if (task_name && !app_task_option(cmd, task_name, &task)) {
     g_free(task_name);
-    return rc;
+    return APP_EXIT_BAD_INPUT;
   }
   g_free(task_name);
   if (samples < 1 || horizon < 1 || threads < 1 || reps < 1)

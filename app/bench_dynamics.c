@@ -71,11 +71,8 @@ int app_bench_dynamics(int argc, char **argv) {
                              entries, &argc, &argv);
   if (rc >= 0) goto done;
   rc = APP_EXIT_BAD_INPUT;
-  cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend && !cmp_parse_backend(backend, &choice)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend);
-    goto done;
-  }
+  cmp_backend_choice choice;
+  if (!app_backend_option(cmd, backend, &choice)) goto done;
   if (samples < 1 || horizon < 1 || reps < 1 || threads < 0) {
     app_bad_input(cmd, "--samples, --horizon and --reps must be positive, --threads >= 0");
     goto done;
@@ -149,11 +146,8 @@ int app_bench_train_dynamics(int argc, char **argv) {
                              entries, &argc, &argv);
   if (rc >= 0) goto done;
   rc = APP_EXIT_BAD_INPUT;
-  cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend && !cmp_parse_backend(backend, &choice)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend);
-    goto done;
-  }
+  cmp_backend_choice choice;
+  if (!app_backend_option(cmd, backend, &choice)) goto done;
   dyn_train_params p = dyn_train_defaults();
   p.batch = batch;
   if (latent > 0) p.model.latent = latent;

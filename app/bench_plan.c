@@ -129,21 +129,14 @@ int app_bench_plan(int argc, char **argv) {
     goto done;
   }
   sim_task task = SIM_TASK_PUSH1;
-  if (task_name && !sim_task_parse(task_name, &task)) {
-    app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", task_name, sim_task_list());
-    goto done;
-  }
+  if (task_name && !app_task_option(cmd, task_name, &task)) goto done;
   if (reps < 1 || reps > MAX_REPS || threads < 1 || threads > 64) {
     app_bad_input(cmd, "--reps must be in 1..%d and --threads in 1..64", MAX_REPS);
     goto done;
   }
   app_runner_config base = app_runner_default_config(task, app_assets_dir());
   base.oracle_threads = threads;
-  base.backend = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend_name && !cmp_parse_backend(backend_name, &base.backend)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend_name);
-    goto done;
-  }
+  if (!app_backend_option(cmd, backend_name, &base.backend)) goto done;
   char err[1024];
   /* Run folders are checked before any timing, so a typo costs no benchmark. */
   const char *runs[2] = {distance, dynamics}, *opts[2] = {"--distance", "--dynamics"};

@@ -101,11 +101,8 @@ int app_bench_train_distance(int argc, char **argv) {
     app_bad_input(cmd, "--method: unknown method '%s'", method_name);
     goto done;
   }
-  cmp_backend_choice backend = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend_name && !cmp_parse_backend(backend_name, &backend)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend_name);
-    goto done;
-  }
+  cmp_backend_choice backend;
+  if (!app_backend_option(cmd, backend_name, &backend)) goto done;
   if (pairs < 1 || episodes < 2 || threads < 0) {
     app_bad_input(cmd, "--pairs, --episodes and --threads must be positive (episodes >= 2)");
     goto done;

@@ -38,10 +38,7 @@ int app_cmd_collect(int argc, char **argv) {
   }
   if (!app_require(cmd, "--task", task_name) || !app_require(cmd, "--out", out)) goto done;
   sim_task task;
-  if (!sim_task_parse(task_name, &task)) {
-    app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", task_name, sim_task_list());
-    goto done;
-  }
+  if (!app_task_option(cmd, task_name, &task)) goto done;
   if (episodes == G_MININT64) {
     app_bad_input(cmd, "missing required option --episodes (see mbold %s --help)", cmd);
     goto done;

@@ -282,10 +282,7 @@ int app_cmd_eval(int argc, char **argv) {
       !app_require(cmd, "--json", json))
     goto done;
   sim_task task;
-  if (!sim_task_parse(task_name, &task)) {
-    app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", task_name, sim_task_list());
-    goto done;
-  }
+  if (!app_task_option(cmd, task_name, &task)) goto done;
   app_runner_config cfg = app_runner_default_config(task, app_assets_dir());
   cfg.cost = distance ? APP_COST_Q : APP_COST_PIXEL;
   if (cost_name && !app_cost_parse(cost_name, &cfg.cost)) {
@@ -301,11 +298,7 @@ int app_cmd_eval(int argc, char **argv) {
     cfg.dynamics = APP_DYNAMICS_LEARNED;
     cfg.dynamics_run = dynamics;
   }
-  cfg.backend = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend_name && !cmp_parse_backend(backend_name, &cfg.backend)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend_name);
-    goto done;
-  }
+  if (!app_backend_option(cmd, backend_name, &cfg.backend)) goto done;
   if (samples) cfg.cem.samples = samples;
   if (iterations) cfg.cem.iterations = iterations;
   if (elites) cfg.cem.elites = elites;

@@ -74,11 +74,8 @@ int app_cmd_eval_distance(int argc, char **argv) {
   if (!app_require(cmd, "--distance", dist_run) || !app_require(cmd, "--data", data_path) ||
       !app_require(cmd, "--json", json_out))
     goto done;
-  cmp_backend_choice backend = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend_name && !cmp_parse_backend(backend_name, &backend)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend_name);
-    goto done;
-  }
+  cmp_backend_choice backend;
+  if (!app_backend_option(cmd, backend_name, &backend)) goto done;
   if (pairs < 1 || seed < 0) {
     app_bad_input(cmd, "--pairs must be positive and --seed not negative");
     goto done;

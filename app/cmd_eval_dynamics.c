@@ -150,11 +150,8 @@ int app_cmd_eval_dynamics(int argc, char **argv) {
   if (!app_require(cmd, "--dynamics", run) || !app_require(cmd, "--data", data) ||
       !app_require(cmd, "--json", json))
     goto done;
-  cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend && !cmp_parse_backend(backend, &choice)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend);
-    goto done;
-  }
+  cmp_backend_choice choice;
+  if (!app_backend_option(cmd, backend, &choice)) goto done;
   if (stride < 1 || horizon < 1 || horizon > 64 || episodes < 0 || threads < 0 || strips < 1 ||
       scale < 1 || scale > 8) {
     app_bad_input(cmd, "--stride, --horizon (<= 64), --strips and --scale (<= 8) must be positive");

@@ -102,10 +102,7 @@ int app_cmd_heatmap(int argc, char **argv) {
       !app_require(cmd, "--out", out))
     goto done;
   sim_task task;
-  if (!sim_task_parse(task_name, &task)) {
-    app_bad_input(cmd, "--task: unknown task '%s' (one of %s)", task_name, sim_task_list());
-    goto done;
-  }
+  if (!app_task_option(cmd, task_name, &task)) goto done;
   if (task != SIM_TASK_PUSH1 && task != SIM_TASK_PUSH3) {
     app_bad_input(cmd, "--task %s: no block to sweep (heatmaps need push1 or push3)", task_name);
     goto done;
@@ -154,11 +151,7 @@ int app_cmd_heatmap(int argc, char **argv) {
   if (regression)
     cfg.distances[cfg.n_distances++] = (app_heatmap_distance){APP_COST_REGRESSION, regression};
   cfg.distances[cfg.n_distances++] = (app_heatmap_distance){APP_COST_PIXEL, NULL};
-  cfg.backend = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend_name && !cmp_parse_backend(backend_name, &cfg.backend)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend_name);
-    goto done;
-  }
+  if (!app_backend_option(cmd, backend_name, &cfg.backend)) goto done;
   h = app_heatmapper_create(&cfg, err, sizeof err);
   if (!h) {
     app_bad_input(cmd, "%s", err);

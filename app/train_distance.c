@@ -139,11 +139,8 @@ int app_train_distance(int argc, char **argv) {
     app_bad_input(cmd, "--method: unknown method '%s' (q or regression)", method_name);
     goto done;
   }
-  cmp_backend_choice backend = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend_name && !cmp_parse_backend(backend_name, &backend)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend_name);
-    goto done;
-  }
+  cmp_backend_choice backend;
+  if (!app_backend_option(cmd, backend_name, &backend)) goto done;
   if (steps < 0 || log_every < 1 || ckpt_every < 1 || eval_every < 0 || threads < 0) {
     app_bad_input(cmd, "--steps, --log-every, --checkpoint-every, --eval-every and --threads "
                        "must be positive");

@@ -63,11 +63,8 @@ int app_train_dynamics(int argc, char **argv) {
     goto done;
   }
   if (!app_require(cmd, "--data", data) || !app_require(cmd, "--out", out)) goto done;
-  cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);
-  if (backend && !cmp_parse_backend(backend, &choice)) {
-    app_bad_input(cmd, "--backend: unknown backend '%s' (auto, cpu or vulkan)", backend);
-    goto done;
-  }
+  cmp_backend_choice choice;
+  if (!app_backend_option(cmd, backend, &choice)) goto done;
   if (threads < 0 || max_episodes < 0 || val_episodes < 0) {
     app_bad_input(cmd, "--threads, --max-episodes and --val-episodes must not be negative");
     goto done;

@@ -151,11 +151,8 @@ int app_gui_main(int argc, char **argv) {
     return rc;
   }
   g_option_context_free(ctx);
-  if (o.task) {
-    if (strcmp(o.task, "reach") && strcmp(o.task, "push1") && strcmp(o.task, "push3") &&
-        strcmp(o.task, "door"))
-      return app_bad_input(NULL, "--task: unknown task '%s' (reach, push1, push3 or door)", o.task);
-  }
+  sim_task task;
+  if (o.task && !app_task_option(NULL, o.task, &task)) return APP_EXIT_BAD_INPUT;
   /* GTK's GL renderer on a software OpenGL (llvmpipe) draws the window several times slower than
    * its Cairo renderer (measured: 3 vs 18 scene frames shown per second); pick Cairo there unless
    * the user chose. */
