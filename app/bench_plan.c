@@ -159,8 +159,7 @@ int app_bench_plan(int argc, char **argv) {
   char backend[32], device[256], gl[256] = "?", glv[256];
   snprintf(backend, sizeof backend, "%s", cmp_backend_name(ctx));
   snprintf(device, sizeof device, "%s", cmp_device_name(ctx));
-  dyn_bench_result rollout;
-  bool have_rollout = false;
+  dyn_bench_result rollout; /* timed when there is a dynamics run */
   if (dynamics) {
     if (!json) fprintf(stderr, "bench plan: learned dynamics rollout ...\n");
     if (!app_bench_dynamics_rollout(ctx, dynamics, base.cem.samples, base.cem.horizon, reps,
@@ -168,7 +167,6 @@ int app_bench_plan(int argc, char **argv) {
       app_bad_input(cmd, "--dynamics: %s", err);
       goto done;
     }
-    have_rollout = true;
   }
   if (!sim_gl_info(gl, sizeof gl, glv, sizeof glv, err, sizeof err)) {
     app_bad_input(cmd, "%s", err);
@@ -234,7 +232,7 @@ int app_bench_plan(int argc, char **argv) {
       mb_jw_end_object(&w);
     }
     mb_jw_end_array(&w);
-    if (have_rollout) {
+    if (dynamics) {
       mb_jw_key(&w, "learned_dynamics_rollout");
       app_bench_dynamics_json(&w, ctx, &rollout);
     }
@@ -255,7 +253,7 @@ int app_bench_plan(int argc, char **argv) {
       printf("  %-7s dynamics + %-5s cost: median %.3f s, min %.3f s (first %.3f s)\n",
              app_dynamics_name(cases[c].dynamics), app_cost_name(cases[c].cost), cases[c].median_s,
              cases[c].min_s, cases[c].first_s);
-    if (have_rollout) app_bench_dynamics_print(ctx, &rollout);
+    if (dynamics) app_bench_dynamics_print(ctx, &rollout);
   }
   rc = APP_EXIT_OK;
 done:
