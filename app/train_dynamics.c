@@ -17,11 +17,11 @@ int app_train_dynamics(int argc, char **argv);
 
 int app_train_dynamics(int argc, char **argv) {
   const char *cmd = "train dynamics";
-  gchar *data = NULL, *out = NULL, *backend = NULL;
+  gchar *data = NULL, *out = NULL, *backend = NULL, *init = NULL;
   gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
   gint batch = UNSET, latent = UNSET, context = UNSET, threads = 0, log_every = UNSET,
        ckpt_every = UNSET, eval_every = UNSET;
-  gdouble lr = UNSET, blur = UNSET, interaction = UNSET, decay = UNSET;
+  gdouble lr = UNSET, blur = UNSET, interaction = UNSET, decay = UNSET, change = UNSET;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
       {"data", 'd', 0, G_OPTION_ARG_FILENAME, &data, "dataset (mbold collect)", "FILE.h5"},
@@ -40,6 +40,13 @@ int app_train_dynamics(int argc, char **argv) {
        "share of windows drawn among those where an object moves (default 0.5)", "F"},
       {"lr-decay-start", 0, 0, G_OPTION_ARG_DOUBLE, &decay,
        "share of the steps after which the learning rate falls to a tenth (default 0.5)", "F"},
+      {"change-weight", 0, 0, G_OPTION_ARG_DOUBLE, &change,
+       "extra loss weight of pixels that change from the context, in the true or the predicted "
+       "frame (default 0: plain l2)",
+       "W"},
+      {"init", 0, 0, G_OPTION_ARG_FILENAME, &init,
+       "start from the model weights of this dynamics run's latest checkpoint (fine-tuning)",
+       "RUN"},
       {"max-episodes", 0, 0, G_OPTION_ARG_INT64, &max_episodes,
        "train episodes to load (default: the whole train split)", "N"},
       {"val-episodes", 0, 0, G_OPTION_ARG_INT64, &val_episodes,
@@ -103,6 +110,8 @@ int app_train_dynamics(int argc, char **argv) {
   if (blur != UNSET) p.model.blur_sigma = (float)blur;
   if (interaction != UNSET) p.interaction = (float)interaction;
   if (decay != UNSET) p.lr_decay_start = (float)decay;
+  if (change != UNSET) p.change_weight = (float)change;
+  if (init) snprintf(p.init, sizeof p.init, "%s", init);
   if (log_every != UNSET) p.log_every = log_every;
   if (ckpt_every != UNSET) p.checkpoint_every = ckpt_every;
   if (eval_every != UNSET) p.eval_every = eval_every;
@@ -183,5 +192,6 @@ done:
   g_free(data);
   g_free(out);
   g_free(backend);
+  g_free(init);
   return rc;
 }

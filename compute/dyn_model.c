@@ -358,6 +358,7 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   d->loss = cmp_arena_tensor(a, 1, 1, 1, 1);
   if (train) {
     d->dy = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+    d->weight = cmp_arena_tensor(a, D, 1, DYN_IMAGE, DYN_IMAGE);
     d->ddiff = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
     d->dgen = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
     d->dflow = cmp_arena_tensor(a, D, 2, DYN_IMAGE, DYN_IMAGE);
@@ -394,6 +395,10 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   size_t nf = (size_t)D * 3 * IMG_PIXELS, na = (size_t)horizon * R * DYN_ACTION_DIM;
   d->host = malloc((nf > na ? nf : na) * sizeof(float));
   REQ(d->host, "dyn_data_create: out of memory");
+  if (train) { /* change weights: the weights, then the last context frames */
+    d->host_w = malloc(((size_t)D + 3 * (size_t)C) * IMG_PIXELS * sizeof(float));
+    REQ(d->host_w, "dyn_data_create: out of memory");
+  }
   /* The coordinate channels of every context slot, once. */
   for (int i = 0; i < C; i++) {
     cmp_tensor xi = cmp_rows(d->x, i, 1), co = m->coords;
@@ -406,6 +411,7 @@ void dyn_data_destroy(dyn_data *d) {
   if (!d) return;
   cmp_arena_destroy(d->arena);
   free(d->host);
+  free(d->host_w);
   free(d);
 }
 
@@ -570,7 +576,36 @@ float dyn_loss(dyn_data *d, const uint8_t *targets) {
   return loss;
 }
 
-float dyn_backward(dyn_data *d, const uint8_t *targets) {
+/* The loss weights of the last decode's n frames (dyn_backward): 1, plus change_weight where the
+ * true or the predicted frame differs from its rollout's last context frame by more than
+ * DYN_CHANGE_THRESHOLD in some channel. Computed on the host (a few pixel compares per pixel) and
+ * uploaded to d->weight. */
+static void change_weights(dyn_data *d, const uint8_t *targets, float change_weight, int n) {
+  cmp_ctx *ctx = d->model->ctx;
+  int ni = d->ni, nr = d->nr;
+  cmp_tensor y = rows(&d->y, 0, n), last = rows(&d->last, 0, ni), w = rows(&d->weight, 0, n);
+  float *wt = d->host_w, *lastf = d->host_w + (size_t)n * IMG_PIXELS;
+  cmp_download(ctx, &y, d->host);
+  cmp_download(ctx, &last, lastf);
+  const float thr = DYN_CHANGE_THRESHOLD;
+  for (int k = 0; k < n; k++) {
+    const float *yk = d->host + (size_t)k * 3 * IMG_PIXELS;
+    const float *lk = lastf + (size_t)((k % nr) % ni) * 3 * IMG_PIXELS;
+    const uint8_t *tk = targets + (size_t)k * DYN_FRAME_BYTES;
+    float *wk = wt + (size_t)k * IMG_PIXELS;
+    for (int i = 0; i < IMG_PIXELS; i++) {
+      bool changed = false;
+      for (int c = 0; c < 3 && !changed; c++) {
+        float l = lk[c * IMG_PIXELS + i];
+        changed = fabsf(yk[c * IMG_PIXELS + i] - l) > thr || fabsf(tk[3 * i + c] * PIX - l) > thr;
+      }
+      wk[i] = changed ? 1.0f + change_weight : 1.0f;
+    }
+  }
+  cmp_upload(ctx, &w, wt);
+}
+
+float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight) {
   dyn_model *m = d->model;
   cmp_ctx *ctx = m->ctx;
   REQ(d->train, "dyn_backward: the data was not created for training");
@@ -583,6 +618,11 @@ float dyn_backward(dyn_data *d, const uint8_t *targets) {
   float loss = dyn_loss(d, targets);
   cmp_tensor y = rows(&d->y, 0, n), target = rows(&d->target, 0, n), dy = rows(&d->dy, 0, n);
   cmp_mse_bwd(ctx, &y, &target, 1.0f, &dy, 0.0f);
+  if (change_weight > 0) {
+    change_weights(d, targets, change_weight, n);
+    cmp_tensor w = rows(&d->weight, 0, n);
+    cmp_binary(ctx, CMP_MUL, &dy, &w, &dy);
+  }
 
   /* y = gen + mask * (W - gen). */
   cmp_tensor diff = rows(&d->diff, 0, n), mask = rows(&d->mask, 0, n), flow = rows(&d->flow, 0, n),

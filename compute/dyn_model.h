@@ -164,6 +164,7 @@ typedef struct dyn_data {
   cmp_tensor target;                           /* [max_decode, 3, 64, 64] true frames */
   cmp_tensor loss;                             /* [1] */
   cmp_tensor dy, ddiff, dgen;                  /* [max_decode, 3, 64, 64] */
+  cmp_tensor weight;                           /* [max_decode, 1, 64, 64] change weights */
   cmp_tensor dflow, dmask, dlogit, dout;       /* [max_decode, 2 | 1 | 1 | 6, 64, 64] */
   cmp_tensor dp2, dq2, dp1, dq1;               /* decoder: after / before each leaky */
   cmp_tensor dh;                               /* [(horizon + 1) * max_rollouts, L, 8, 8] */
@@ -171,7 +172,8 @@ typedef struct dyn_data {
   cmp_tensor dh0, dk16, dk32;                  /* [max_ctx, ...] */
   cmp_tensor dsb, dwb, dm2, dlogit2;           /* blur only: gradients of sb, wb, m2, its logit */
   cmp_tensor de8, dq8, ds16, dq16, ds32, dq32; /* encoder: after / before each leaky */
-  float *host; /* [max(max_decode * 3 * 64 * 64, horizon * max_rollouts * 4)] (owned) */
+  float *host;   /* [max(max_decode * 3 * 64 * 64, horizon * max_rollouts * 4)] (owned) */
+  float *host_w; /* train: [(max_decode + 3 max_ctx) * 64 * 64] change weights (owned) */
 } dyn_data;
 
 dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horizon, int max_decode,
@@ -195,9 +197,18 @@ void dyn_download_frames(dyn_data *d, uint8_t *out);
  * [count * nr][64 x 64 x 3] in the decode's time-major order. */
 float dyn_loss(dyn_data *d, const uint8_t *targets);
 
+/* A pixel "changes" when it differs from the last context frame by more than this (pixels / 255)
+ * in some channel. */
+#define DYN_CHANGE_THRESHOLD 0.1f
+
 /* Training: the mean squared error of the last decode (which must cover steps 1..T of the rollout)
- * against targets uint8 [T][nr][64 x 64 x 3], then the gradient of that loss
- * accumulated into the model's gradients (zero them first). Returns the loss. */
-float dyn_backward(dyn_data *d, const uint8_t *targets);
+ * against targets uint8 [T][nr][64 x 64 x 3], then the gradient of that loss accumulated into the
+ * model's gradients (zero them first). Returns the (unweighted) loss.
+ * change_weight > 0 trains on a weighted loss instead: every pixel's squared error counts
+ * 1 + change_weight times where the true or the predicted frame changes (DYN_CHANGE_THRESHOLD)
+ * from the context. The moving arm and a pushed block are a few percent of a frame's pixels, so
+ * under the plain loss a model gains little by getting them right; counting the predicted changes
+ * too makes a change where none happens (a fading block) as costly as a missed one. */
+float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight);
 
 #endif

@@ -56,6 +56,8 @@ bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz)
                    p->interaction, p->interaction_m);
   if (!(p->lr_decay_start >= 0 && p->lr_decay_start <= 1))
     return mb_fail(err, err_sz, "lr decay start %g (must be in [0, 1])", p->lr_decay_start);
+  if (!(p->change_weight >= 0 && p->change_weight <= 1000))
+    return mb_fail(err, err_sz, "change weight %g (must be in [0, 1000])", p->change_weight);
   return true;
 }
 
@@ -314,7 +316,7 @@ bool dyn_trainer_step(dyn_trainer *t, int64_t step, float *mse, char *err, size_
   dyn_encode(t->data, b->ctx, B);
   dyn_rollout(t->data, b->act, B, T);
   dyn_decode(t->data, 1, T);
-  *mse = dyn_backward(t->data, b->tgt);
+  *mse = dyn_backward(t->data, b->tgt, t->p.change_weight);
   float lr = dyn_train_lr(&t->p, step);
   for (int i = 0; i < DYN_PARTS; i++) {
     t->adam[i]->lr = lr;
@@ -435,6 +437,9 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_float(&w, p->interaction_m);
   mb_jw_key(&w, "lr_decay_start");
   mb_jw_float(&w, p->lr_decay_start);
+  mb_jw_key(&w, "change_weight");
+  mb_jw_float(&w, p->change_weight);
+  mb_jw_kv_string(&w, "init", p->init);
   mb_jw_kv_string(&w, "backend", cmp_backend_name(ctx));
   mb_jw_kv_string(&w, "device", cmp_device_name(ctx));
   mb_jw_key(&w, "data");
@@ -475,6 +480,8 @@ bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b,
                   : a->interaction != b->interaction           ? "interaction"
                   : a->interaction_m != b->interaction_m       ? "interaction_m"
                   : a->lr_decay_start != b->lr_decay_start     ? "lr_decay_start"
+                  : a->change_weight != b->change_weight       ? "change_weight"
+                  : strcmp(a->init, b->init)                   ? "init"
                                                                : NULL;
   if (w && what) snprintf(what, what_sz, "%s", w);
   return !w;
@@ -503,9 +510,13 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
        get_num(j, "log_every", &v[9], run_dir, err, err_sz) &&
        get_num(j, "checkpoint_every", &v[10], run_dir, err, err_sz) &&
        get_num(j, "eval_every", &v[11], run_dir, err, err_sz);
-  double vw = r.val_windows, inter = 0, inter_m = r.interaction_m, decay = 1;
-  /* Runs from before interaction sampling and the decay trained uniformly at a constant rate. */
+  double vw = r.val_windows, inter = 0, inter_m = r.interaction_m, decay = 1, cw = 0;
+  /* Runs from before interaction sampling, the decay and change weights trained uniformly at a
+   * constant rate on the plain loss, from PyTorch's initialisation. */
   if (ok) {
+    mb_json_as_number(mb_json_get(j, "change_weight"), &cw);
+    const char *init = mb_json_as_string(mb_json_get(j, "init"));
+    snprintf(r.init, sizeof r.init, "%s", init ? init : "");
     mb_json_as_number(mb_json_get(j, "val_windows"), &vw);
     mb_json_as_number(mb_json_get(j, "interaction"), &inter);
     mb_json_as_number(mb_json_get(j, "interaction_m"), &inter_m);
@@ -530,6 +541,7 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
   r.interaction = (float)inter;
   r.interaction_m = (float)inter_m;
   r.lr_decay_start = (float)decay;
+  r.change_weight = (float)cw;
   char why[256];
   if (!dyn_train_params_check(&r, why, sizeof why))
     return mb_fail(err, err_sz, "%s/config.json: %s", run_dir, why);
@@ -596,6 +608,27 @@ static bool loop_save(void *user, const char *path, char *err, size_t err_sz) {
   return dyn_trainer_save(u->t, path, err, err_sz);
 }
 
+/* The latest checkpoint of the run a new run starts from (fine-tuning), opened, once its
+ * architecture is checked to be `want`; NULL + err otherwise. The optimiser starts afresh. */
+static st_file *open_init(const char *dir, const dyn_config *want, char *err, size_t err_sz) {
+  char *ckpt = train_run_latest_checkpoint(dir, NULL, err, err_sz);
+  if (!ckpt) return NULL;
+  st_file *f = st_open(ckpt, err, err_sz);
+  dyn_config have;
+  bool ok = f && dyn_read_meta(f, &have, err, err_sz);
+  if (ok && (have.context != want->context || have.latent != want->latent ||
+             have.flow_scale != want->flow_scale || have.mask_bias != want->mask_bias ||
+             have.blur_sigma != want->blur_sigma))
+    ok = mb_fail(err, err_sz,
+                 "--init %s: its model (context %d, latent %d, blur %g) is not the one asked for "
+                 "(context %d, latent %d, blur %g)",
+                 ckpt, have.context, have.latent, have.blur_sigma, want->context, want->latent,
+                 want->blur_sigma);
+  free(ckpt);
+  if (!ok) st_close(f);
+  return ok ? f : NULL;
+}
+
 dyn_train_status dyn_train_run(cmp_ctx *ctx, const char *run_dir, bool resume,
                                const dyn_train_params *p, const dyn_data_id *id,
                                const dyn_episodes *train, const dyn_episodes *val,
@@ -612,6 +645,11 @@ dyn_train_status dyn_train_run(cmp_ctx *ctx, const char *run_dir, bool resume,
   train_run run = {0};
   dyn_trainer *t = NULL;
   bool run_open = false;
+  st_file *init = NULL; /* checked before anything is written */
+  if (!resume && p->init[0] && !(init = open_init(p->init, &p->model, err, err_sz))) {
+    st = DYN_TRAIN_BAD_INPUT;
+    goto done;
+  }
   if (resume) {
     mb_json *have = NULL, *want = NULL;
     if (!(have = train_run_config(run_dir, err, err_sz)) ||
@@ -635,7 +673,10 @@ dyn_train_status dyn_train_run(cmp_ctx *ctx, const char *run_dir, bool resume,
     st = DYN_TRAIN_BAD_INPUT;
     goto done;
   }
-  if (run.checkpoint && !dyn_trainer_load(t, run.checkpoint, err, err_sz)) {
+  /* A resumed run with no checkpoint yet starts where a new one would. */
+  if (!run.checkpoint && p->init[0] && !init) init = open_init(p->init, &p->model, err, err_sz);
+  if (run.checkpoint ? !dyn_trainer_load(t, run.checkpoint, err, err_sz)
+                     : p->init[0] && (!init || !dyn_model_read(t->model, init, "", err, err_sz))) {
     st = DYN_TRAIN_BAD_INPUT;
     goto done;
   }
@@ -667,6 +708,7 @@ dyn_train_status dyn_train_run(cmp_ctx *ctx, const char *run_dir, bool resume,
        : r == TRAIN_DIVERGED  ? DYN_TRAIN_DIVERGED
                               : DYN_TRAIN_FAILED;
 done:
+  st_close(init);
   dyn_trainer_destroy(t);
   if (run_open) train_run_close(&run);
   free(cfg);

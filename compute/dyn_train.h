@@ -10,10 +10,11 @@
  * separate thread one step ahead, so a step's batch depends only on the seed and the step: a
  * resumed run sees exactly the batches of an uninterrupted one.
  *
- * Loss: the mean squared pixel error (pixels / 255) over all T predicted frames of the batch. The
+ * Loss: the mean squared pixel error (pixels / 255) over all T predicted frames of the batch
+ * (optionally weighting the pixels that change, change_weight, dyn_backward). The
  * model rolls out from the context in its latent space as it does when planning; it is never fed
  * the true frames (no teacher forcing, so no scheduled sampling is needed). Adam, one optimiser per
- * model part, constant learning rate.
+ * model part; the learning rate falls linearly to a tenth after lr_decay_start of the steps.
  *
  * A run folder (train_run.h) holds config.json (every hyperparameter and the data's identity),
  * log.jsonl ("mse" per logged step, "val_mse" and "val_copy_mse" on eval steps) and the latest
@@ -71,14 +72,18 @@ typedef struct dyn_train_params {
                            where it was in the last context frame */
   float lr_decay_start; /* share of the steps after which the learning rate falls linearly to
                            a tenth at the last step (1: constant) */
+  float change_weight;  /* extra weight of changing pixels in the loss (dyn_backward; 0: Eq. 1) */
+  char init[512];       /* "": PyTorch's initialisation; else a dynamics run folder whose latest
+                           checkpoint's model weights (same architecture) a new run starts from */
 } dyn_train_params;
 
 /* The defaults above, 20000 steps, seed 0, log 50, checkpoint 500, eval 500 on 128 windows, half
- * the windows from object interactions (objects moving at least 1 cm), decay from half way. */
+ * the windows from object interactions (objects moving at least 1 cm), decay from half way, plain
+ * Eq. 1 loss, no init run. */
 dyn_train_params dyn_train_defaults(void);
 bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz);
-/* False with `what` naming the first setting that differs (model, horizon, batch, lr, seed); the
- * step count and the log/checkpoint/eval intervals may differ. */
+/* False with `what` naming the first setting that differs (model, horizon, batch, lr, seed, ...);
+ * the step count and the log/checkpoint/eval intervals may differ. */
 bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b, char *what,
                            size_t what_sz);
 /* The parameters a run folder was started with (its config.json), for resuming; false + err when

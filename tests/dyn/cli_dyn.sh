@@ -42,6 +42,9 @@ MBOLD_PROGRESS=json "$mbold" train dynamics --data "$d" --out "$tmp/runj" "${sma
 [ "$(grep -c '^{"log": {"step":[0-9]*,"mse":' "$tmp/err")" -eq 2 ] || fail "JSON progress lacks the log lines: $(head -c 400 "$tmp/err")"
 "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume"; cat "$tmp/err" >&2; }
 [ -f "$r/checkpoint-00000003.safetensors" ] || fail "resume wrote no checkpoint 3"
+# Fine-tuning: a new run from another's weights, on the change-weighted loss.
+"$mbold" train dynamics --data "$d" --out "$tmp/ft" "${small[@]}" --init "$r" --change-weight 5 >"$tmp/out" 2>"$tmp/err" || { fail "fine-tune"; cat "$tmp/err" >&2; }
+grep -q '"change_weight": *5' "$tmp/ft/config.json" && grep -q "\"init\": *\"$r\"" "$tmp/ft/config.json" || fail "fine-tune config: $(cat "$tmp/ft/config.json")"
 "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/e.json" --png "$tmp/e.png" --strips 2 >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics"; cat "$tmp/err" >&2; }
 grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" || fail "eval JSON: $(head -c 300 "$tmp/e.json")"
 [ "$(head -c 8 "$tmp/e.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "filmstrip is not a PNG"
@@ -75,10 +78,14 @@ expect_bad "unknown backend" "--backend" -- "$mbold" train dynamics --data "$d" 
 expect_bad "zero batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$n" --batch 0
 expect_bad "bad context" "context" -- "$mbold" train dynamics --data "$d" --out "$n" --context 3
 expect_bad "negative threads" "--threads" -- "$mbold" train dynamics --data "$d" --out "$n" --threads -1
+expect_bad "negative change weight" "change weight" -- "$mbold" train dynamics --data "$d" --out "$n" --change-weight -1
+expect_bad "init: no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$tmp/no-run"
+expect_bad "init: other model" "latent" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$r" --latent 12
 [ -e "$n" ] && fail "a bad input created $n"
 cp "$r/log.jsonl" "$tmp/log.before"
 expect_bad "existing run" "--resume" -- "$mbold" train dynamics --data "$d" --out "$r" "${small[@]}"
 expect_bad "resume other batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --batch 3
+expect_bad "resume other change weight" "change_weight" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --change-weight 2
 cmp -s "$r/log.jsonl" "$tmp/log.before" || fail "a refused run changed log.jsonl"
 expect_bad "resume no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$tmp/no-run" --resume
 

@@ -124,9 +124,10 @@ typedef struct grad_case {
   uint8_t *ctxf, *tgt;
   float *act;
   int ni, nr, T;
+  double *w; /* per-pixel loss weights [nr * T][64 x 64] (NULL: all 1) */
 } grad_case;
 
-/* The loss in double from the float forward. */
+/* The loss in double from the float forward (weighted by g->w when set). */
 static double case_loss(grad_case *g) {
   dyn_encode(g->d, g->ctxf, g->ni);
   dyn_rollout(g->d, g->act, g->nr, g->T);
@@ -139,13 +140,44 @@ static double case_loss(grad_case *g) {
       for (int i = 0; i < 4096; i++) {
         double e = v[((size_t)k * 3 + c) * 4096 + i] -
                    g->tgt[(size_t)k * DYN_FRAME_BYTES + 3 * i + c] / 255.0;
-        s += e * e;
+        s += e * e * (g->w ? g->w[(size_t)k * 4096 + i] : 1.0);
       }
   free(v);
   return s / ((double)n * 3 * 4096);
 }
 
-static void test_gradients(float blur) {
+/* The change weights of the prediction now decoded (dyn_backward's rule, written out plainly):
+ * 1 + cw where the true or the predicted pixel differs from the rollout's last context frame by
+ * more than the threshold in some channel. Returns how many pixels changed. */
+static int change_weights(grad_case *g, int K, float cw) {
+  int n = g->nr * g->T, changed = 0;
+  float *y = download(&(cmp_tensor){g->d->y.buf, g->d->y.off, n, 3, 64, 64});
+  g->w = malloc((size_t)n * 4096 * sizeof *g->w);
+  for (int k = 0; k < n; k++) {
+    const uint8_t *last =
+        g->ctxf + ((size_t)(K - 1) * g->ni + (k % g->nr) % g->ni) * DYN_FRAME_BYTES;
+    bool *hit = calloc(4096, sizeof *hit);
+    for (int i = 0; i < 4096; i++)
+      for (int c = 0; c < 3; c++) {
+        double l = last[3 * i + c] / 255.0;
+        hit[i] |= fabs(y[((size_t)k * 3 + c) * 4096 + i] - l) > DYN_CHANGE_THRESHOLD ||
+                  fabs(g->tgt[(size_t)k * DYN_FRAME_BYTES + 3 * i + c] / 255.0 - l) >
+                      DYN_CHANGE_THRESHOLD;
+      }
+    for (int i = 0; i < 4096; i++) {
+      g->w[(size_t)k * 4096 + i] = hit[i] ? 1.0 + cw : 1.0;
+      changed += hit[i];
+    }
+    free(hit);
+  }
+  free(y);
+  return changed;
+}
+
+/* Backward against central finite differences of the loss; with change_weight > 0, of the loss
+ * weighted by the change weights of the unperturbed prediction (the weights are constants of the
+ * step, as in dyn_backward). */
+static void test_gradients(float blur, float change_weight) {
   char err[256];
   dyn_config cfg = dyn_config_default();
   cfg.latent = 8;
@@ -171,8 +203,19 @@ static void test_gradients(float blur) {
   dyn_encode(g.d, g.ctxf, g.ni);
   dyn_rollout(g.d, g.act, g.nr, g.T);
   dyn_decode(g.d, 1, g.T);
-  float loss = dyn_backward(g.d, g.tgt);
-  double ref = case_loss(&g);
+  double ref = case_loss(&g); /* decodes again: the same prediction */
+  if (change_weight > 0) {
+    /* Targets: the context for half the frames (only predicted changes count there), random for
+     * the rest; both kinds of weight must occur. */
+    for (int k = 0; k < ntg / 2; k++)
+      memcpy(g.tgt + (size_t)k * DYN_FRAME_BYTES,
+             g.ctxf + ((size_t)(cfg.context - 1) * g.ni + (k % g.nr) % g.ni) * DYN_FRAME_BYTES,
+             DYN_FRAME_BYTES);
+    ref = case_loss(&g);
+    int changed = change_weights(&g, cfg.context, change_weight);
+    CHECK_MSG(changed > 0 && changed < ntg * 4096, "%d of %d pixels change", changed, ntg * 4096);
+  }
+  float loss = dyn_backward(g.d, g.tgt, change_weight);
   CHECK_NEAR(loss, ref, 1e-6 * ref + 1e-9);
 
   for (int p = 0; p < DYN_PARTS; p++) {
@@ -216,7 +259,7 @@ static void test_gradients(float blur) {
     CHECK_MSG(gmax > 0, "%s: all gradients are zero", part->prefix);
     free(w), free(gr);
   }
-  free(g.ctxf), free(g.tgt), free(g.act);
+  free(g.ctxf), free(g.tgt), free(g.act), free(g.w);
   dyn_data_destroy(g.d);
   dyn_model_destroy(g.m);
 }
@@ -355,7 +398,7 @@ static void test_backend(const char *name) {
       const cmp_tensor *y = dyn_decode(d, 1, T);
       frames[k] = malloc((size_t)nr * T * 3 * 4096 * sizeof(float));
       cmp_download(ctxs[k], &(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64}, frames[k]);
-      loss[k] = dyn_backward(d, tgt);
+      loss[k] = dyn_backward(d, tgt, 0.0f);
       for (int p = 0; p < DYN_PARTS; p++) {
         grads[k][p] = malloc(cmp_numel(&m->parts[p]->grads) * sizeof(float));
         cmp_download(ctxs[k], &m->parts[p]->grads, grads[k][p]);
@@ -395,8 +438,9 @@ int main(int argc, char **argv) {
     return 1;
   }
   test_shapes_and_paths();
-  test_gradients(0.0f);
-  test_gradients(1.5f);
+  test_gradients(0.0f, 0.0f);
+  test_gradients(1.5f, 0.0f);
+  test_gradients(1.5f, 10.0f);
   test_blur();
   test_save_load();
   for (int i = 1; i < argc; i++) test_backend(argv[i]);
