@@ -39,6 +39,7 @@ vk_recorder *vk_recorder_create(vk_runtime *rt, vk_pipelines *pipes, char *err, 
                         vk_result_name(res));
   }
   r->staging = vk_pool_create(rt, VK_MEM_HOST, STAGING_CHUNK);
+  r->profile = vk_profile_create(rt);
   r->cap_spans = 64;
   r->writes = malloc(sizeof *r->writes * (size_t)r->cap_spans);
   r->reads = malloc(sizeof *r->reads * (size_t)r->cap_spans);
@@ -53,6 +54,8 @@ void vk_recorder_destroy(vk_recorder *r) {
   if (!r) return;
   vk_runtime *rt = r->rt;
   if (r->open) vk_rec_flush(r, NULL, 0);
+  vk_profile_report(r->profile, stderr);
+  vk_profile_destroy(r->profile);
   for (int i = 0; i < r->ndpools; i++) rt->vk.DestroyDescriptorPool(rt->device, r->dpools[i], NULL);
   free(r->dpools);
   if (r->fence) rt->vk.DestroyFence(rt->device, r->fence, NULL);
@@ -73,6 +76,7 @@ static void begin(vk_recorder *r) {
       .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
   };
   r->rt->vk.BeginCommandBuffer(r->cmd, &bi);
+  vk_profile_begin(r->profile, r->cmd);
   r->open = true;
   r->bound = VK_NULL_HANDLE;
 }
@@ -237,6 +241,7 @@ bool vk_rec_dispatch(vk_recorder *r, const vk_pipeline *p, const void *push, uin
     rt->vk.CmdPushConstants(r->cmd, r->pipes->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes,
                             push);
   rt->vk.CmdDispatch(r->cmd, gx, gy, gz);
+  vk_profile_mark(r->profile, r->cmd, p);
   r->stats.dispatches++;
   return true;
 }
@@ -343,6 +348,7 @@ bool vk_rec_flush(vk_recorder *r, char *err, size_t err_sz) {
   rt->vk.ResetFences(rt->device, 1, &r->fence);
   rt->vk.ResetCommandBuffer(r->cmd, 0);
   r->stats.submits++;
+  if (res == VK_SUCCESS) vk_profile_collect(r->profile);
   for (int i = 0; i < r->ndpools; i++) rt->vk.ResetDescriptorPool(rt->device, r->dpools[i], 0);
   r->dpool_cur = 0;
   if (res == VK_SUCCESS)

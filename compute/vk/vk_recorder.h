@@ -16,6 +16,7 @@
 
 #include "vk_mem.h"
 #include "vk_pipeline.h"
+#include "vk_profile.h"
 
 typedef enum vk_ref_kind {
   VK_REF_TRACK,   /* only tracked for barriers (copies, fills) */
@@ -74,6 +75,7 @@ typedef struct vk_recorder {
   vk_pending_download *downloads; /* copies to do after the wait (n of cap) */
   int ndownloads, cap_downloads;  /* count and capacity */
   vk_recorder_stats stats;        /* counters since creation */
+  vk_profile *profile;            /* MBOLD_VK_PROFILE: per-shader device time (owned; or NULL) */
 } vk_recorder;
 
 /* Returns NULL with err filled on failure. */
