@@ -517,11 +517,22 @@ static void chk_linear(cmp_ctx *ctx, const char *op, const cmp_tensor *x, const 
       shape_str(x), shape_str(w));
 }
 
-void cmp_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y) {
+static void chk_fused_act(const char *op, const cmp_fused_act *act) {
+  REQ(!act || act->act == CMP_ACT_RELU || act->act == CMP_ACT_LEAKY_RELU,
+      "%s: activation %d cannot be fused (ReLU and leaky ReLU can)", op, act ? (int)act->act : 0);
+}
+
+void cmp_linear_fwd_act(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
+                        const cmp_tensor *y, const cmp_fused_act *act) {
   chk_linear(ctx, "cmp_linear_fwd", x, "x", w, y, "y");
   if (b) chk(ctx, "cmp_linear_fwd", "b", b), chk_len("cmp_linear_fwd", "b", b, (size_t)w->n);
-  OPFN(ctx, linear_fwd)(ctx, x, w, b, y);
+  chk_fused_act("cmp_linear_fwd_act", act);
+  OPFN(ctx, linear_fwd)(ctx, x, w, b, y, act);
+}
+
+void cmp_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
+                    const cmp_tensor *y) {
+  cmp_linear_fwd_act(ctx, x, w, b, y, NULL);
 }
 
 void cmp_linear_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
@@ -565,11 +576,17 @@ static void chk_conv(cmp_ctx *ctx, const char *op, const cmp_tensor *x, const ch
       op, yn, shape_str(y), x->n, w->n, ho, wo);
 }
 
-void cmp_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y, const cmp_conv_params *p) {
+void cmp_conv2d_fwd_act(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
+                        const cmp_tensor *y, const cmp_conv_params *p, const cmp_fused_act *act) {
   chk_conv(ctx, "cmp_conv2d_fwd", x, "x", w, "w", y, "y", p);
   if (b) chk(ctx, "cmp_conv2d_fwd", "b", b), chk_len("cmp_conv2d_fwd", "b", b, (size_t)w->n);
-  OPFN(ctx, conv2d_fwd)(ctx, x, w, b, y, p);
+  chk_fused_act("cmp_conv2d_fwd_act", act);
+  OPFN(ctx, conv2d_fwd)(ctx, x, w, b, y, p, act);
+}
+
+void cmp_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
+                    const cmp_tensor *y, const cmp_conv_params *p) {
+  cmp_conv2d_fwd_act(ctx, x, w, b, y, p, NULL);
 }
 
 void cmp_conv2d_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,

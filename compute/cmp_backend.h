@@ -73,7 +73,7 @@ typedef struct cmp_backend_ops {
                const cmp_tensor *a, int lda, const cmp_tensor *b, int ldb, float beta,
                const cmp_tensor *c, int ldc);
   void (*linear_fwd)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                     const cmp_tensor *y);
+                     const cmp_tensor *y, const cmp_fused_act *act); /* act may be NULL */
   void (*linear_bwd_data)(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                           const cmp_tensor *dx, float beta);
   void (*linear_bwd_weight)(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,
@@ -82,7 +82,8 @@ typedef struct cmp_backend_ops {
   /* ---- convolutions ----------------------------------------------------------------------------
    */
   void (*conv2d_fwd)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                     const cmp_tensor *y, const cmp_conv_params *p);
+                     const cmp_tensor *y, const cmp_conv_params *p,
+                     const cmp_fused_act *act); /* act may be NULL */
   void (*conv2d_bwd_data)(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                           const cmp_tensor *dx, const cmp_conv_params *p, float beta);
   void (*conv2d_bwd_weight)(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,

@@ -348,15 +348,25 @@ static const cmp_tensor *forward(nn_data *d, const cmp_tensor *x, const cmp_tens
     cmp_tensor y = rows_of(&d->out[i], nout);
     const nn_named *w = l->weight >= 0 ? &m->tensors[l->weight] : NULL;
     const nn_named *b = l->bias >= 0 ? &m->tensors[l->bias] : NULL;
+    /* A ReLU after a convolution or a linear layer runs in place on its output: the layer stores
+     * the activated values itself, and the activation layer is skipped. */
+    cmp_fused_act fused;
+    const cmp_fused_act *act = NULL;
+    if ((l->kind == NN_CONV || l->kind == NN_LINEAR) && i + 1 < m->nlayers &&
+        m->layers[i + 1].kind == NN_ACT &&
+        (m->layers[i + 1].act == CMP_ACT_RELU || m->layers[i + 1].act == CMP_ACT_LEAKY_RELU)) {
+      fused = (cmp_fused_act){m->layers[i + 1].act, m->layers[i + 1].alpha};
+      act = &fused;
+    }
     switch (l->kind) {
       case NN_CONV:
-        cmp_conv2d_fwd(ctx, &in, &w->value, &b->value, &y, &l->conv);
+        cmp_conv2d_fwd_act(ctx, &in, &w->value, &b->value, &y, &l->conv, act);
         break;
       case NN_CONVT:
         cmp_convt2d_fwd(ctx, &in, &w->value, &b->value, &y, &l->conv);
         break;
       case NN_LINEAR:
-        cmp_linear_fwd(ctx, &in, &w->value, &b->value, &y);
+        cmp_linear_fwd_act(ctx, &in, &w->value, &b->value, &y, act);
         break;
       case NN_LINEAR_CAT:
         linear_cat_fwd(d, l, &in, extra, repeat, &y);
@@ -374,6 +384,7 @@ static const cmp_tensor *forward(nn_data *d, const cmp_tensor *x, const cmp_tens
         cmp_act_fwd(ctx, l->act, &in, &y, l->alpha);
         break;
     }
+    if (act) i++; /* the activation ran with the layer */
   }
   d->y = rows_of(&d->out[m->nlayers - 1], nout);
   return &d->y;

@@ -1,5 +1,6 @@
 #version 450
-// y[n, o, p] = sum_(c, ky, kx) w[o, c, ky, kx] x[n, c, window(p) + (ky, kx)] + bias[o] + beta y:
+// y[n, o, p] = act(sum_(c, ky, kx) w[o, c, ky, kx] x[n, c, window(p) + (ky, kx)] + bias[o] + beta y)
+// (act: epilogue.glsl):
 // an implicit GEMM (no im2col buffer) with rows = o, columns = (n, p) so that small feature maps
 // still fill the workgroups, and k = (c, ky, kx). Weights are read as RGBA32F texels when VEC_A
 // (specialisation constant 5: C KH KW % 4 == 0 and aligned), the input gathered with a zero for
@@ -11,6 +12,7 @@
 // at stride 2), and the 4 results are stored as one vec4. SW is specialisation constant 4.
 #include "conv_push.glsl"
 #include "gemm_spec.glsl"
+#include "epilogue.glsl"
 layout(constant_id = 5) const bool VEC_A = false;
 
 layout(binding = 8) uniform samplerBuffer w4;
@@ -92,7 +94,7 @@ void c_store4(uint row, uint col4, uint jv, vec4 acc) {
   vec4 v = acc;
   if (pc.has_bias != 0u) v += bias[pc.bias_off + row];
   if (pc.beta != 0.0) v += pc.beta * y4[idx >> 2];
-  y4[idx >> 2] = v;
+  y4[idx >> 2] = epi_act4(v, pc.act_alpha);
 }
 #else
 // B = the input seen through the window of column (n, oy, ox).
@@ -152,7 +154,7 @@ void c_store(uint row, uint col, uint j, float acc) {
   float v = acc;
   if (pc.has_bias != 0u) v += bias[pc.bias_off + row];
   if (pc.beta != 0.0) v += pc.beta * y[idx];
-  y[idx] = v;
+  y[idx] = epi_act(v, pc.act_alpha);
 }
 
 #include "gemm_core.glsl"

@@ -14,4 +14,5 @@ layout(push_constant) uniform Push {
   uint k_chunk;         // conv2d_bwd_weight: reduction length per gl_WorkGroupID.z slice;
                         // conv2d_bwd_data_phase with VEC_S: the phase column px
   uint tiles_x;         // fwd, bwd_data: column tiles; workgroup x walks tiles x, x + groups, ...
+  float act_alpha;      // fwd: slope of the fused leaky ReLU (epilogue.glsl)
 } pc;

@@ -1,5 +1,5 @@
 #version 450
-// C = alpha * op(A) * op(B) + bias + beta * C, row-major, batched over gl_WorkGroupID.z; bias is
+// C = act(alpha * op(A) * op(B) + bias + beta * C) (act: epilogue.glsl), row-major, batched over gl_WorkGroupID.z; bias is
 // none, per column (linear layers) or per row. The core is gemm_core.glsl.
 //
 // Operands are read through uniform texel buffers: on llvmpipe (lavapipe) a texel fetch becomes a
@@ -12,6 +12,7 @@
 // fetches. (Not push constants: llvmpipe would run both sides of the branch.)
 #include "gemm_push.glsl"
 #include "gemm_spec.glsl"
+#include "epilogue.glsl"
 layout(constant_id = 4) const bool VEC_A = false;
 layout(constant_id = 5) const bool VEC_B = false;
 
@@ -72,7 +73,7 @@ void c_store(uint row, uint col, uint j, float acc) {
   if (pc.bias_mode == 1u) v += bias[pc.bias_off + col];
   else if (pc.bias_mode == 2u) v += bias[pc.bias_off + row];
   if (pc.beta != 0.0) v += pc.beta * c[idx];
-  c[idx] = v;
+  c[idx] = epi_act(v, pc.act_alpha);
 }
 
 #include "gemm_core.glsl"

@@ -9,4 +9,5 @@ layout(push_constant) uniform Push {
   uint a_batch, b_batch, c_batch; // strides between gl_WorkGroupID.z batches, in floats
   uint bias_mode;   // 0: none, 1: bias[col], 2: bias[row]
   uint bias_off;    // first bias element relative to the bound range
+  float act_alpha;  // slope of the fused leaky ReLU (epilogue.glsl)
 } pc;

@@ -600,9 +600,10 @@ static conv_geom conv_geom_of(const cmp_tensor *x, const cmp_tensor *w, const cm
 }
 
 void cpu_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y, const cmp_conv_params *p) {
+                    const cmp_tensor *y, const cmp_conv_params *p, const cmp_fused_act *act) {
   conv_geom g = conv_geom_of(x, w, y, p);
   conv_fwd_core(ctx, &g, cpu_ptr(x), cpu_ptr(w), b ? cpu_ptr(b) : NULL, cpu_ptr(y), 0.0f);
+  if (act) cpu_act_fwd(ctx, act->act, y, y, act->alpha);
 }
 
 void cpu_conv2d_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,

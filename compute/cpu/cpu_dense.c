@@ -56,12 +56,14 @@ void cpu_gemm(cmp_ctx *ctx, bool trans_a, bool trans_b, int m, int n, int k, flo
 }
 
 void cpu_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y) {
+                    const cmp_tensor *y, const cmp_fused_act *act) {
   int n = x->n, m = w->n, k = (int)cmp_sample_size(w);
   float *py = cpu_ptr(y);
   if (b)
     for (int r = 0; r < n; r++) memcpy(py + (size_t)r * m, cpu_ptr(b), (size_t)m * sizeof(float));
   cpu_sgemm(ctx, false, true, n, m, k, 1.0f, cpu_ptr(x), k, cpu_ptr(w), k, b ? 1.0f : 0.0f, py, m);
+  /* OpenBLAS has no epilogue; the pass over an output still warm in cache is cheap. */
+  if (act) cpu_act_fwd(ctx, act->act, y, y, act->alpha);
 }
 
 void cpu_linear_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,

@@ -111,14 +111,14 @@ void cpu_gemm(cmp_ctx *ctx, bool trans_a, bool trans_b, int m, int n, int k, flo
               const cmp_tensor *a, int lda, const cmp_tensor *b, int ldb, float beta,
               const cmp_tensor *c, int ldc);
 void cpu_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y);
+                    const cmp_tensor *y, const cmp_fused_act *act);
 void cpu_linear_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                          const cmp_tensor *dx, float beta);
 void cpu_linear_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,
                            const cmp_tensor *dw, const cmp_tensor *db, float beta);
 
 void cpu_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y, const cmp_conv_params *p);
+                    const cmp_tensor *y, const cmp_conv_params *p, const cmp_fused_act *act);
 void cpu_conv2d_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                          const cmp_tensor *dx, const cmp_conv_params *p, float beta);
 void cpu_conv2d_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,

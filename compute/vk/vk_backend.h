@@ -34,6 +34,10 @@ static inline vk_block *vkb_block(const cmp_tensor *t) {
 static inline uint64_t vkb_off(const cmp_tensor *t) {
   return ((vk_alloc *)t->buf->impl)->off / 4 + t->off;
 }
+/* The shader epilogue of a fused activation (cmp.c admits only ReLU and leaky ReLU). */
+static inline vk_epilogue vkb_epilogue(const cmp_fused_act *act) {
+  return !act ? VK_EPI_NONE : act->act == CMP_ACT_LEAKY_RELU ? VK_EPI_LEAKY_RELU : VK_EPI_RELU;
+}
 static inline vk_mat vkb_mat(const cmp_tensor *t) {
   vk_mat m = {vkb_block(t), vkb_off(t)};
   return m;
@@ -137,13 +141,13 @@ void vkb_gemm_op(cmp_ctx *ctx, bool trans_a, bool trans_b, int m, int n, int k, 
                  const cmp_tensor *a, int lda, const cmp_tensor *b, int ldb, float beta,
                  const cmp_tensor *c, int ldc);
 void vkb_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y);
+                    const cmp_tensor *y, const cmp_fused_act *act);
 void vkb_linear_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                          const cmp_tensor *dx, float beta);
 void vkb_linear_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,
                            const cmp_tensor *dw, const cmp_tensor *db, float beta);
 void vkb_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *b,
-                    const cmp_tensor *y, const cmp_conv_params *p);
+                    const cmp_tensor *y, const cmp_conv_params *p, const cmp_fused_act *act);
 void vkb_conv2d_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                          const cmp_tensor *dx, const cmp_conv_params *p, float beta);
 void vkb_conv2d_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,

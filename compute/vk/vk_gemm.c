@@ -81,8 +81,11 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
   vk_shader_id id =
       (vk_shader_id)(VK_SHADER_GEMM_T00 + (g->trans_a ? 2 : 0) + (g->trans_b ? 1 : 0));
 
-  uint32_t spec[6] = {tile.wx, tile.wy, tile.tm, tile.tn, va, vb};
-  const vk_pipeline *p = vk_pipelines_get(r->pipes, id, spec, 6, err, err_sz);
+  /* Without a fused activation, the 6 constants of before: the same pipelines (ids 6 and 7 are
+   * unused by gemm.comp). */
+  uint32_t spec[VK_EPI_SPEC_ID + 1] = {tile.wx, tile.wy, tile.tm, tile.tn, va, vb, 0, 0, g->act};
+  const vk_pipeline *p =
+      vk_pipelines_get(r->pipes, id, spec, g->act ? VK_EPI_SPEC_ID + 1 : 6, err, err_sz);
   if (!p) return false;
 
   /* Extents touched, for barrier tracking: the last element of each operand + 1. */
@@ -114,6 +117,7 @@ bool vk_gemm(vk_recorder *r, const vk_gemm_args *g, vk_gemm_tile tile, char *err
       .c_batch = (uint32_t)cs,
       .bias_mode = (uint32_t)g->bias_mode,
       .bias_off = bat.rel,
+      .act_alpha = g->act_alpha,
   };
   vk_buf_ref refs[6] = {
       {g->c.block, cat.bind, (cat.rel + c_ext) * 4, true, VK_REF_STORAGE, 0},

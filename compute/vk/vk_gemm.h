@@ -23,6 +23,8 @@ typedef struct vk_gemm_args {
   uint64_t a_stride, b_stride, c_stride; /* batch strides in floats (ignored for batch 1) */
   int bias_mode;                         /* 0: none, 1: C[i][j] += bias[j], 2: C[i][j] += bias[i] */
   vk_mat bias;                           /* the bias vector (bias_mode != 0) */
+  vk_epilogue act;                       /* activation applied to C as it is stored */
+  float act_alpha;                       /* leaky ReLU's slope */
 } vk_gemm_args;
 
 /* The tile an invocation computes and the workgroup shape, chosen for the device. */

@@ -30,7 +30,7 @@ void vkb_gemm_op(cmp_ctx *ctx, bool trans_a, bool trans_b, int m, int n, int k, 
 }
 
 void vkb_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *bias,
-                    const cmp_tensor *y) {
+                    const cmp_tensor *y, const cmp_fused_act *act) {
   int n = x->n, m = w->n, k = (int)cmp_sample_size(w);
   vk_gemm_args g = {.trans_b = true,
                     .m = n,
@@ -46,6 +46,8 @@ void vkb_linear_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, cons
                     .ldc = m,
                     .batch = 1};
   if (bias) g.bias_mode = 1, g.bias = vkb_mat(bias);
+  g.act = vkb_epilogue(act);
+  g.act_alpha = act ? act->alpha : 0.0f;
   gemm_or_die(vkb(ctx), &g);
 }
 
@@ -146,7 +148,7 @@ static void span_spec(const conv_geo *g, vk_mat x, uint32_t out[2]) {
 
 /* y = conv(x, w) + bias + beta y. */
 static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_tensor *bias,
-                     vk_mat y, float beta) {
+                     vk_mat y, float beta, const cmp_fused_act *act) {
   uint64_t m = (uint64_t)g->O, n = (uint64_t)g->N * g->HO * g->WO,
            k = (uint64_t)g->C * g->p->kh * g->p->kw;
   vk_gemm_tile t = vk_gemm_pick_tile(b->rt, (int)m, (int)n);
@@ -166,6 +168,8 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
   pc.b_off = (uint32_t)x.off;
   pc.has_bias = bias != NULL;
   pc.beta = beta;
+  vk_epilogue epi = vkb_epilogue(act);
+  pc.act_alpha = act ? act->alpha : 0.0f;
   uint64_t y_len = n * m, x_len = (uint64_t)g->N * g->C * g->H * g->W;
   vk_buf_ref refs[6] = {vkb_ssbo_mat(b, y, y_len, true, 0, &pc.y_off),
                         bias ? vkb_ssbo(b, bias, false, 1, &pc.bias_off)
@@ -174,12 +178,15 @@ static void conv_fwd(vk_be *b, const conv_geo *g, vk_mat x, vk_mat w, const cmp_
                         vkb_texel(w, m * k, false, 9),
                         vkb_texel(x, x_len, false, 10),
                         vkb_texel(x, x_len, true, 11)};
-  uint32_t spec[8] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec}, gx, gy;
+  uint32_t spec[VK_EPI_SPEC_ID + 1] = {t.wx, t.wy, t.tm, t.tn, (uint32_t)g->p->sw, vec}, gx, gy;
   span_spec(g, x, &spec[6]);
+  spec[VK_EPI_SPEC_ID] = epi;
   grid(&t, m, n, &gx, &gy);
   vk_shader_id id = n4 ? VK_SHADER_CONV2D_FWD_N4 : VK_SHADER_CONV2D_FWD;
   pc.tiles_x = gx;
-  vkb_dispatch(b, id, spec, n4 ? 8 : 6, &pc, sizeof pc, refs, 6, walkers(b, gx), gy, 1);
+  /* Without a fused activation, the constants of before (the same pipelines). */
+  int nspec = epi ? VK_EPI_SPEC_ID + 1 : n4 ? 8 : 6;
+  vkb_dispatch(b, id, spec, nspec, &pc, sizeof pc, refs, 6, walkers(b, gx), gy, 1);
 }
 
 /* Whether conv2d_bwd_data_phase.comp applies: kernel = 2 x stride, and each phase's columns come
@@ -305,9 +312,9 @@ static conv_geo conv_geometry(const cmp_tensor *x, const cmp_tensor *w, const cm
 }
 
 void vkb_conv2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, const cmp_tensor *bias,
-                    const cmp_tensor *y, const cmp_conv_params *p) {
+                    const cmp_tensor *y, const cmp_conv_params *p, const cmp_fused_act *act) {
   conv_geo g = conv_geometry(x, w, y, p);
-  conv_fwd(vkb(ctx), &g, vkb_mat(x), vkb_mat(w), bias, vkb_mat(y), 0.0f);
+  conv_fwd(vkb(ctx), &g, vkb_mat(x), vkb_mat(w), bias, vkb_mat(y), 0.0f, act);
 }
 
 void vkb_conv2d_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
@@ -341,7 +348,7 @@ void vkb_convt2d_fwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *w, con
 void vkb_convt2d_bwd_data(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *w,
                           const cmp_tensor *dx, const cmp_conv_params *p, float beta) {
   conv_geo g = convt_geometry(dx, w, dy, p);
-  conv_fwd(vkb(ctx), &g, vkb_mat(dy), vkb_mat(w), NULL, vkb_mat(dx), beta);
+  conv_fwd(vkb(ctx), &g, vkb_mat(dy), vkb_mat(w), NULL, vkb_mat(dx), beta, NULL);
 }
 
 void vkb_convt2d_bwd_weight(cmp_ctx *ctx, const cmp_tensor *dy, const cmp_tensor *x,

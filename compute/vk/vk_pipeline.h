@@ -11,7 +11,7 @@
 #define VK_PIPE_STORAGE_BINDINGS 8 /* storage buffers: set 0, bindings 0..7 */
 #define VK_PIPE_TEXEL_BINDINGS   8 /* uniform texel buffers: set 0, bindings 8..15 */
 #define VK_PIPE_MAX_BINDINGS     (VK_PIPE_STORAGE_BINDINGS + VK_PIPE_TEXEL_BINDINGS)
-#define VK_PIPE_MAX_SPEC         8   /* specialisation constants (ids 0..7, 32-bit each) */
+#define VK_PIPE_MAX_SPEC         9   /* specialisation constants (ids 0..8, 32-bit each) */
 #define VK_PIPE_PUSH_BYTES       128 /* the minimum maxPushConstantsSize every device guarantees */
 
 typedef struct vk_pipeline {

@@ -11,6 +11,11 @@
   _Static_assert(sizeof(type) == (size), #type " must match its GLSL block");                      \
   _Static_assert(sizeof(type) <= 128, #type " exceeds the 128-byte push-constant minimum")
 
+/* shaders/epilogue.glsl: the activation fused into a GEMM's or a convolution's store, given as
+ * specialisation constant VK_EPI_SPEC_ID (the slope of leaky ReLU goes in the push constants). */
+typedef enum vk_epilogue { VK_EPI_NONE = 0, VK_EPI_RELU = 1, VK_EPI_LEAKY_RELU = 2 } vk_epilogue;
+#define VK_EPI_SPEC_ID 8
+
 /* shaders/gemm_push.glsl */
 typedef struct vk_push_gemm {
   uint32_t m, n, k;    /* C is m x n, op(A) m x k, op(B) k x n */
@@ -21,8 +26,9 @@ typedef struct vk_push_gemm {
   uint32_t a_batch, b_batch, c_batch; /* strides between batches (workgroup z), floats */
   uint32_t bias_mode;                 /* 0: none, 1: bias[col], 2: bias[row] */
   uint32_t bias_off;                  /* first bias element relative to the bound range */
+  float act_alpha;                    /* slope of the fused leaky ReLU */
 } vk_push_gemm;
-VK_PUSH_CHECK(vk_push_gemm, 64);
+VK_PUSH_CHECK(vk_push_gemm, 68);
 _Static_assert(offsetof(vk_push_gemm, a_off) == 12 && offsetof(vk_push_gemm, alpha) == 36 &&
                    offsetof(vk_push_gemm, c_batch) == 52,
                "vk_push_gemm offsets");
@@ -246,8 +252,9 @@ typedef struct vk_push_conv {
   uint32_t KH, KW, SH, SW, PH, PW; /* kernel, stride, padding */
   uint32_t k_chunk;                /* bwd_weight: reduction per z slice; bwd_data_phase VEC_S: px */
   uint32_t tiles_x;                /* fwd, bwd_data: column tiles (workgroups stride over them) */
+  float act_alpha;                 /* fwd: slope of the fused leaky ReLU */
 } vk_push_conv;
-VK_PUSH_CHECK(vk_push_conv, 96);
+VK_PUSH_CHECK(vk_push_conv, 100);
 
 /* shaders/warp_push.glsl (warp_fwd, warp_bwd) */
 typedef struct vk_push_warp {

@@ -408,6 +408,15 @@ static void test_gemm(void) {
       }
 }
 
+/* The reference of a fused activation (cmp_fused_act) applied to a copy of ref. */
+static double *fused_ref(const double *ref, size_t n, const cmp_fused_act *a) {
+  double *r = dalloc(n);
+  for (size_t i = 0; i < n; i++)
+    r[i] = ref[i] > 0 ? ref[i] : a->act == CMP_ACT_RELU ? 0.0 : (double)a->alpha * ref[i];
+  return r;
+}
+static const cmp_fused_act fused_acts[2] = {{CMP_ACT_RELU, 0.0f}, {CMP_ACT_LEAKY_RELU, 0.2f}};
+
 static void test_linear(void) {
   /* [N, K] -> [N, M]: the Q head's input layer, batch 1, large batch, odd sizes. */
   const int cases[][3] = {{1, 1028, 128}, {640, 128, 128}, {7, 13, 1}, {2000, 33, 5}};
@@ -457,6 +466,13 @@ static void test_linear(void) {
       CHECK_TENSOR(name, dw, rdw);
       snprintf(name, sizeof name, "linear_bwd_weight db N %d M %d beta %g", N, M, beta);
       CHECK_TENSOR(name, db, rdb);
+      for (int a = 0; a < 2; a++) { /* with the activation fused */
+        double *ra = fused_ref(ry, (size_t)N * M, &fused_acts[a]);
+        cmp_linear_fwd_act(g_ctx, &x, &w, bias ? &b : NULL, &y, &fused_acts[a]);
+        snprintf(name, sizeof name, "linear_fwd_act %d N %d K %d M %d bias %d", a, N, K, M, bias);
+        CHECK_TENSOR(name, y, ra);
+        free(ra);
+      }
       free(hx), free(hw), free(hb), free(hdy), free(hdx), free(hdw), free(hdb);
       free(ry), free(rdx), free(rdw), free(rdb);
     }
@@ -545,6 +561,13 @@ static void test_conv(void) {
     CHECK_TENSOR(n2, dw, rdw);
     snprintf(n2, sizeof n2, "%s bwd bias (accumulate)", name);
     CHECK_TENSOR(n2, db, rdb);
+    for (int a = 0; a < 2; a++) { /* with the activation fused */
+      double *ra = fused_ref(ry, ny, &fused_acts[a]);
+      cmp_conv2d_fwd_act(g_ctx, &x, &w, &b, &y, &c->p, &fused_acts[a]);
+      snprintf(n2, sizeof n2, "%s fwd act %d", name, a);
+      CHECK_TENSOR(n2, y, ra);
+      free(ra);
+    }
     /* Overwrite forms, then finite differences on the small cases. */
     cmp_conv2d_bwd_data(g_ctx, &dy, &w, &dx, &c->p, 0.0f);
     cmp_conv2d_bwd_weight(g_ctx, &dy, &x, &dw, &db, &c->p, 0.0f);
