@@ -135,7 +135,9 @@ int app_gui_main(int argc, char **argv) {
        "Print the scene frame rate and the longest main-loop stall on exit", NULL},
       {"task", 't', 0, G_OPTION_ARG_STRING, &o.task, "Initial task: reach, push1, push3, door",
        "T"},
-      {"goals", 'g', 0, G_OPTION_ARG_FILENAME, &o.goals, "Goal suite folder to load", "DIR"},
+      {"goals", 'g', 0, G_OPTION_ARG_FILENAME, &o.goals,
+       "Goals to load: a goal suite folder, or a dataset (the last frames of its val episodes)",
+       "DIR|FILE.h5"},
       {"distance", 0, 0, G_OPTION_ARG_FILENAME, &o.distance, "Distance run to plan with", "RUN"},
       {"dynamics", 0, 0, G_OPTION_ARG_FILENAME, &o.dynamics, "Dynamics run to plan with", "RUN"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};

@@ -94,6 +94,7 @@ struct _MbWindow {
   bool camera_set;             /* the scene's default camera was applied */
   char *last_error;            /* last error shown to the user */
   int errors_shown;            /* error dialogs shown */
+  bool loading_goals;          /* a dataset's goals are being read on a worker thread */
 
   /* goals */
   mb_goal_entry *goals; /* (n_goals) */
@@ -128,7 +129,10 @@ struct _MbWindow {
 void mb_window_goals_init(MbWindow *win);
 void mb_window_goals_dispose(MbWindow *win);
 bool mb_window_load_suite(MbWindow *win, const char *dir, GError **error);
-bool mb_window_load_dataset_goals(MbWindow *win, const char *path, GError **error);
+/* Goals from a dataset: the last frames of up to 24 episodes of its val split (train when it has
+ * none), read on a worker thread (a large file takes a few hundred ms); the gallery says it is
+ * reading, then shows the goals, or an error dialog names what is wrong. */
+void mb_window_load_dataset_goals_async(MbWindow *win, const char *path);
 bool mb_window_open_goal_png(MbWindow *win, const char *path, GError **error);
 void mb_window_pick_goal(MbWindow *win, int index);
 void mb_window_capture_goal(MbWindow *win);

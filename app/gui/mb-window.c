@@ -597,7 +597,7 @@ static void on_chooser_response(GtkNativeDialog *dialog, int response, gpointer 
     else if (path && what == CHOOSE_SUITE)
       ok = mb_window_load_suite(win, path, &error);
     else if (path && what == CHOOSE_DATASET)
-      ok = mb_window_load_dataset_goals(win, path, &error);
+      mb_window_load_dataset_goals_async(win, path); /* reports its own errors */
     if (!ok) {
       mb_window_show_error(
           win, what == CHOOSE_GOAL_PNG ? "Cannot use this goal image" : "Cannot load goals",
@@ -852,7 +852,9 @@ MbWindow *mb_window_new(GtkApplication *app, const mb_window_options *opt) {
   if (win->stats) win->beat_source = g_timeout_add(10, on_beat, win);
 
   mb_window_set_task(win, task, opt->goals_dir == NULL);
-  if (opt->goals_dir) {
+  if (opt->goals_dir && g_file_test(opt->goals_dir, G_FILE_TEST_IS_REGULAR)) {
+    mb_window_load_dataset_goals_async(win, opt->goals_dir); /* a dataset file */
+  } else if (opt->goals_dir) {
     GError *error = NULL;
     if (!mb_window_load_suite(win, opt->goals_dir, &error)) {
       mb_window_show_error(win, "Cannot load goals", error->message);

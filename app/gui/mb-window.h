@@ -13,7 +13,8 @@ G_DECLARE_FINAL_TYPE(MbWindow, mb_window, MB, WINDOW, GtkApplicationWindow)
 typedef struct mb_window_options {
   const char *assets_dir; /* scenes, default goal suites */
   const char *task;       /* initial task name (NULL: push1) */
-  const char *goals_dir;  /* a goal suite to load (NULL: the task's default suite) */
+  const char *goals_dir;  /* a goal suite folder or a dataset file to load goals from (NULL: the
+                             task's default suite) */
   const char *distance;   /* a distance run to select (may be NULL) */
   const char *dynamics;   /* a dynamics run to select (may be NULL) */
   gboolean stats;         /* measure frame rate and main-loop stalls; print them on exit */

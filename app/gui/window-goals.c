@@ -122,38 +122,65 @@ bool mb_window_load_suite(MbWindow *win, const char *dir, GError **error) {
   return true;
 }
 
-bool mb_window_load_dataset_goals(MbWindow *win, const char *path, GError **error) {
-  char err[1024];
-  sim_dataset *ds = sim_dataset_open(path, err, sizeof err);
+/* Goals read from a dataset, off the main thread: the last frames of up to DATASET_GOALS episodes
+ * of its val split (train when it has none). Plain data, no GTK. */
+typedef struct dataset_goals {
+  char *path;       /* the file */
+  sim_task task;    /* its task */
+  sim_split split;  /* where the episodes came from */
+  int count;        /* goals read */
+  mb_goal_entry *g; /* [count], start states owned */
+  char err[1024];   /* why reading failed */
+} dataset_goals;
+
+static void dataset_goals_free(dataset_goals *dg) {
+  if (!dg) return;
+  for (int i = 0; i < dg->count; i++) free(dg->g[i].start);
+  free(dg->g);
+  g_free(dg->path);
+  free(dg);
+}
+
+/* HDF5 as Debian builds it is not thread-safe: one reader at a time (the workbench opens datasets
+ * only here; collection and training run as child processes). */
+G_LOCK_DEFINE_STATIC(dataset_read);
+
+/* Reads the goals; false with dg->err. */
+static bool read_dataset_goals(dataset_goals *dg) {
+  char *err = dg->err;
+  size_t err_sz = sizeof dg->err;
+  G_LOCK(dataset_read);
+  sim_dataset *ds = sim_dataset_open(dg->path, err, err_sz);
   if (!ds) {
-    g_set_error(error, goals_error_quark(), 1, "%s", err);
+    G_UNLOCK(dataset_read);
     return false;
   }
   const sim_dataset_meta *meta = sim_dataset_get_meta(ds);
-  if (meta->task != win->task) mb_window_set_task(win, meta->task, false);
-  int64_t n = sim_dataset_split_episodes(ds, SIM_SPLIT_VAL, NULL);
-  if (n == 0) n = sim_dataset_split_episodes(ds, SIM_SPLIT_TRAIN, NULL);
+  dg->task = meta->task;
+  dg->split = sim_dataset_split_episodes(ds, SIM_SPLIT_VAL, NULL) ? SIM_SPLIT_VAL : SIM_SPLIT_TRAIN;
+  int64_t n = sim_dataset_split_episodes(ds, dg->split, NULL);
   int64_t *eps = malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
-  sim_split split =
-      sim_dataset_split_episodes(ds, SIM_SPLIT_VAL, NULL) ? SIM_SPLIT_VAL : SIM_SPLIT_TRAIN;
-  sim_dataset_split_episodes(ds, split, eps);
-  int k = meta->num_objects;
+  if (eps) sim_dataset_split_episodes(ds, dg->split, eps);
+  int k = meta->num_objects, take = n < DATASET_GOALS ? (int)n : DATASET_GOALS;
   uint8_t *images = malloc(sim_dataset_episode_bytes(ds, SIM_DS_IMAGES));
   float *ee = malloc(sim_dataset_episode_bytes(ds, SIM_DS_EE_POS));
   float *obj = k ? malloc(sim_dataset_episode_bytes(ds, SIM_DS_OBJECT_POS)) : NULL;
   double *start = malloc(sim_dataset_episode_bytes(ds, SIM_DS_START_STATE));
-  bool ok = n > 0 && images && ee && start && (!k || obj);
-  if (n <= 0) snprintf(err, sizeof err, "%s: the dataset has no episodes", path);
-  if (ok) clear_goals(win);
+  dg->g = calloc(take > 0 ? (size_t)take : 1, sizeof *dg->g);
+  bool ok = n > 0 && eps && images && ee && start && (!k || obj) && dg->g;
+  if (n <= 0)
+    snprintf(err, err_sz, "%s: the dataset has no episodes", dg->path);
+  else if (!ok)
+    snprintf(err, err_sz, "out of memory");
   int last = SIM_EPISODE_FRAMES - 1;
-  for (int64_t i = 0; ok && i < n && i < DATASET_GOALS; i++) {
-    ok = sim_dataset_read(ds, SIM_DS_IMAGES, eps[i], 1, images, err, sizeof err) &&
-         sim_dataset_read(ds, SIM_DS_EE_POS, eps[i], 1, ee, err, sizeof err) &&
-         (!k || sim_dataset_read(ds, SIM_DS_OBJECT_POS, eps[i], 1, obj, err, sizeof err)) &&
-         sim_dataset_read(ds, SIM_DS_START_STATE, eps[i], 1, start, err, sizeof err);
+  for (int i = 0; ok && i < take; i++) {
+    ok = sim_dataset_read(ds, SIM_DS_IMAGES, eps[i], 1, images, err, err_sz) &&
+         sim_dataset_read(ds, SIM_DS_EE_POS, eps[i], 1, ee, err, err_sz) &&
+         (!k || sim_dataset_read(ds, SIM_DS_OBJECT_POS, eps[i], 1, obj, err, err_sz)) &&
+         sim_dataset_read(ds, SIM_DS_START_STATE, eps[i], 1, start, err, err_sz);
     if (!ok) break;
-    mb_goal_entry *g = add_goal(win);
-    if (!g) break;
+    mb_goal_entry *g = &dg->g[dg->count++];
+    g->target = -1;
     memcpy(g->image, images + (size_t)last * SIM_IMAGE_BYTES, SIM_IMAGE_BYTES);
     g->have_pos = true;
     for (int d = 0; d < 3; d++) g->pos.ee[d] = ee[last * 3 + d];
@@ -169,23 +196,79 @@ bool mb_window_load_dataset_goals(MbWindow *win, const char *path, GError **erro
     }
     g->start_size = meta->state_size;
     g->start = malloc(sizeof(double) * (size_t)meta->state_size);
+    if (!g->start) {
+      snprintf(err, err_sz, "out of memory");
+      ok = false;
+      break;
+    }
     memcpy(g->start, start, sizeof(double) * (size_t)meta->state_size);
     snprintf(g->label, sizeof g->label, "ep %lld", (long long)eps[i]);
-    show_goal_in_gallery(win, g);
   }
   free(images), free(ee), free(obj), free(start), free(eps);
   sim_dataset_close(ds);
-  if (!ok) {
-    g_set_error(error, goals_error_quark(), 2, "%s", err);
-    return false;
+  G_UNLOCK(dataset_read);
+  return ok;
+}
+
+/* Replaces the gallery with the goals read (their start states move to the window). */
+static void apply_dataset_goals(MbWindow *win, dataset_goals *dg) {
+  if (dg->task != win->task) mb_window_set_task(win, dg->task, false);
+  clear_goals(win);
+  for (int i = 0; i < dg->count; i++) {
+    mb_goal_entry *g = add_goal(win);
+    if (!g) break;
+    *g = dg->g[i];
+    dg->g[i].start = NULL;
+    show_goal_in_gallery(win, g);
   }
-  char *base = g_path_get_basename(path);
+  char *base = g_path_get_basename(dg->path);
   char text[256];
   snprintf(text, sizeof text, "%s: last frames of %d %s episodes", base, win->n_goals,
-           sim_split_name(split));
+           sim_split_name(dg->split));
   gtk_label_set_text(win->gallery_label, text);
   g_free(base);
-  return true;
+}
+
+static void read_dataset_goals_thread(GTask *task, gpointer source, gpointer data,
+                                      GCancellable *cancel) {
+  (void)source, (void)cancel;
+  dataset_goals *dg = data;
+  g_task_return_boolean(task, read_dataset_goals(dg));
+}
+
+static void dataset_goals_read(GObject *source, GAsyncResult *res, gpointer data) {
+  (void)data;
+  MbWindow *win = MB_WINDOW(source);
+  dataset_goals *dg = g_task_get_task_data(G_TASK(res));
+  win->loading_goals = false;
+  if (!gtk_widget_get_realized(GTK_WIDGET(win))) return; /* closed meanwhile */
+  if (g_task_propagate_boolean(G_TASK(res), NULL))
+    apply_dataset_goals(win, dg);
+  else {
+    gtk_label_set_text(win->gallery_label, "");
+    mb_window_show_error(win, "Cannot load goals", dg->err);
+  }
+  mb_window_write_test_state(win);
+}
+
+void mb_window_load_dataset_goals_async(MbWindow *win, const char *path) {
+  if (win->loading_goals) return; /* one load at a time */
+  dataset_goals *dg = calloc(1, sizeof *dg);
+  if (!dg) {
+    mb_window_show_error(win, "Cannot load goals", "out of memory");
+    return;
+  }
+  dg->path = g_strdup(path);
+  win->loading_goals = true;
+  char *base = g_path_get_basename(path), text[256];
+  snprintf(text, sizeof text, "Reading goals from %s...", base);
+  g_free(base);
+  gtk_label_set_text(win->gallery_label, text);
+  /* The task holds the window until the read is back, so the callback always has it. */
+  GTask *task = g_task_new(win, NULL, dataset_goals_read, NULL);
+  g_task_set_task_data(task, dg, (GDestroyNotify)dataset_goals_free);
+  g_task_run_in_thread(task, read_dataset_goals_thread);
+  g_object_unref(task);
 }
 
 bool mb_window_open_goal_png(MbWindow *win, const char *path, GError **error) {

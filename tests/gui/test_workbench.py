@@ -214,6 +214,32 @@ def main():
                 json.dump(figures, f)
         crit = [l for l in err.splitlines() if "CRITICAL" in l or "Gtk-ERROR" in l]
         check(not crit, "no GTK criticals: %s" % crit[:3])
+
+        # Goals from a dataset (read on a worker thread): the collection's file, then a bad one.
+        episodes = [int(l.split()[1]) for l in stats.stdout.splitlines()
+                    if l.startswith("episodes")] or [0]
+        os.remove(STATE)  # the next window's state only
+        app = subprocess.Popen([MBOLD, "--goals", os.path.join(WORK, "data/hand run.h5")], cwd=WORK,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        s = wait_for(lambda s: 0 < s["goals"] <= min(episodes[0], 24) and s["errors_shown"] == 0,
+                     "goals from the dataset's %d episodes" % episodes[0])
+        check(s.get("errors_shown") == 0, "no error loading the dataset's goals: %s" %
+              s.get("last_error"))
+        check(s.get("task") == "push1", "the task follows the dataset (%s)" % s.get("task"))
+        screenshot("dataset-goals")
+        app.terminate()
+        app.communicate(timeout=60)
+        bad = os.path.join(WORK, "not-a-dataset.h5")
+        with open(bad, "w") as f:
+            f.write("no HDF5 here")
+        os.remove(STATE)
+        app = subprocess.Popen([MBOLD, "--goals", bad], cwd=WORK, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        s = wait_for(lambda s: s["errors_shown"] > 0, "the bad-dataset message", timeout=60)
+        check("not-a-dataset.h5" in s.get("last_error", ""), "the message names the file: %s" %
+              s.get("last_error"))
+        app.terminate()
+        app.communicate(timeout=60)
     finally:
         if app.poll() is None:
             app.kill()
