@@ -425,6 +425,7 @@ static cmp_tensor rows(const cmp_tensor *t, int n0, int n) {
 static void leaky(cmp_ctx *ctx, const cmp_tensor *t) {
   cmp_act_fwd(ctx, CMP_ACT_LEAKY_RELU, t, t, LEAKY);
 }
+static const cmp_fused_act LEAKY_FUSED = {CMP_ACT_LEAKY_RELU, LEAKY}; /* conv + leaky in one op */
 
 void dyn_encode(dyn_data *d, const uint8_t *frames, int ni) {
   dyn_model *m = d->model;
@@ -443,12 +444,9 @@ void dyn_encode(dyn_data *d, const uint8_t *frames, int ni) {
   cmp_tensor s32 = rows(&d->s32, 0, ni), s16 = rows(&d->s16, 0, ni), e8 = rows(&d->e8, 0, ni),
              h0 = rows(&d->h0, 0, ni), k16 = rows(&d->k16, 0, ni), k32 = rows(&d->k32, 0, ni);
   const nn_model *e = m->encoder;
-  cmp_conv2d_fwd(ctx, &x, W(e, 0), B(e, 0), &s32, CP(e, 0));
-  leaky(ctx, &s32);
-  cmp_conv2d_fwd(ctx, &s32, W(e, 2), B(e, 2), &s16, CP(e, 2));
-  leaky(ctx, &s16);
-  cmp_conv2d_fwd(ctx, &s16, W(e, 4), B(e, 4), &e8, CP(e, 4));
-  leaky(ctx, &e8);
+  cmp_conv2d_fwd_act(ctx, &x, W(e, 0), B(e, 0), &s32, CP(e, 0), &LEAKY_FUSED);
+  cmp_conv2d_fwd_act(ctx, &s32, W(e, 2), B(e, 2), &s16, CP(e, 2), &LEAKY_FUSED);
+  cmp_conv2d_fwd_act(ctx, &s16, W(e, 4), B(e, 4), &e8, CP(e, 4), &LEAKY_FUSED);
   cmp_conv2d_fwd(ctx, &e8, W(e, 6), B(e, 6), &h0, CP(e, 6));
   cmp_conv2d_fwd(ctx, &s16, W(m->skip16, 0), B(m->skip16, 0), &k16, CP(m->skip16, 0));
   cmp_conv2d_fwd(ctx, &s32, W(m->skip32, 0), B(m->skip32, 0), &k32, CP(m->skip32, 0));
