@@ -119,6 +119,10 @@ int app_train_dynamics(int argc, char **argv) {
     app_bad_input(cmd, "%s", err);
     goto done;
   }
+  if (!resume && !dyn_train_check_init(&p, err, sizeof err)) { /* before reading the images */
+    app_bad_input(cmd, "%s", err);
+    goto done;
+  }
   char what[64];
   if (resume && !dyn_train_params_same(&p, &orig, what, sizeof what)) {
     app_bad_input(cmd,

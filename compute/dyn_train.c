@@ -629,6 +629,13 @@ static st_file *open_init(const char *dir, const dyn_config *want, char *err, si
   return ok ? f : NULL;
 }
 
+bool dyn_train_check_init(const dyn_train_params *p, char *err, size_t err_sz) {
+  if (!p->init[0]) return true;
+  st_file *f = open_init(p->init, &p->model, err, err_sz);
+  st_close(f);
+  return f != NULL;
+}
+
 dyn_train_status dyn_train_run(cmp_ctx *ctx, const char *run_dir, bool resume,
                                const dyn_train_params *p, const dyn_data_id *id,
                                const dyn_episodes *train, const dyn_episodes *val,

@@ -89,6 +89,10 @@ bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b,
 /* The parameters a run folder was started with (its config.json), for resuming; false + err when
  * the folder holds no dynamics run. */
 bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *err, size_t err_sz);
+/* Whether p->init (if set) names a dynamics run with a checkpoint of p->model's architecture; false
+ * + err naming what is wrong. dyn_train_run checks this too; callers check early, before reading
+ * a dataset. */
+bool dyn_train_check_init(const dyn_train_params *p, char *err, size_t err_sz);
 
 /* ---- the trainer (model, optimiser, batches); the run loop is dyn_train_run ------------------ */
 

@@ -81,6 +81,8 @@ expect_bad "negative threads" "--threads" -- "$mbold" train dynamics --data "$d"
 expect_bad "negative change weight" "change weight" -- "$mbold" train dynamics --data "$d" --out "$n" --change-weight -1
 expect_bad "init: no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$tmp/no-run"
 expect_bad "init: other model" "latent" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$r" --latent 12
+# (checked before the dataset is read: a missing file is not reached)
+expect_bad "init: checked first" "latent" -- "$mbold" train dynamics --data "$tmp/none.h5" --out "$n" --init "$r" --latent 12
 [ -e "$n" ] && fail "a bad input created $n"
 cp "$r/log.jsonl" "$tmp/log.before"
 expect_bad "existing run" "--resume" -- "$mbold" train dynamics --data "$d" --out "$r" "${small[@]}"
