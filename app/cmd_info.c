@@ -36,6 +36,10 @@ int app_cmd_info(int argc, char **argv) {
       printf("  [%d] %s (%s), driver %s, Vulkan %s\n", i, dev[i].name, dev[i].type, dev[i].driver,
              dev[i].api_version);
   }
+  /* Mesa's CPU drivers' thread count (main.c sets it for headless jobs on small machines). */
+  const char *lp = g_getenv("LP_NUM_THREADS");
+  printf("Mesa CPU driver threads (LP_NUM_THREADS): %s\n",
+         lp ? lp : "Mesa's default (one per core)");
 
   char why[512];
   cmp_backend_choice choice = cmp_backend_from_env(CMP_BACKEND_AUTO);

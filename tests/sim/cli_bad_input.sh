@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every bad input of `mbold collect`, `mbold dataset stats` and `mbold goals` is one line on stderr
-# and exit code 2, and leaves existing files untouched. Usage: cli_bad_input.sh PATH/TO/mbold
+# and exit code 2, and leaves existing files untouched; `mbold info` reports the Mesa CPU drivers'
+# thread count that headless jobs run with. Usage: cli_bad_input.sh PATH/TO/mbold
 set -u
 mbold="$1"
 tmp="$(mktemp -d)"
@@ -63,6 +64,17 @@ expect_bad "goals: zero count" "--count must be positive" -- "$mbold" goals --ta
 expect_bad "goals: hard reach" "--hard" -- "$mbold" goals --task reach --hard --count 2 --out "$tmp/g"
 "$mbold" goals --task push1 --count 2 --out "$tmp/g" >/dev/null 2>&1 || { echo "FAIL: goals" >&2; failures=$((failures + 1)); }
 expect_bad "goals: existing suite" "exists" -- "$mbold" goals --task push1 --count 2 --out "$tmp/g"
+
+# Headless jobs oversubscribe Mesa's CPU drivers 2x on small machines, unless the user chose.
+cores=$(nproc)
+want=$((cores <= 8 ? 2 * cores : 0))
+info=$(env -u LP_NUM_THREADS "$mbold" info 2>/dev/null | grep "LP_NUM_THREADS")
+if [ "$want" -gt 0 ] && ! grep -q "): $want\$" <<<"$info"; then
+  echo "FAIL: info on $cores cores: '$info', wanted $want threads" >&2
+  failures=$((failures + 1))
+fi
+info=$(LP_NUM_THREADS=3 "$mbold" info 2>/dev/null | grep "LP_NUM_THREADS")
+grep -q "): 3\$" <<<"$info" || { echo "FAIL: info ignores the user's LP_NUM_THREADS: '$info'" >&2; failures=$((failures + 1)); }
 
 if [ "$failures" -ne 0 ]; then
   echo "cli_bad_input: $failures failure(s)" >&2
