@@ -19,6 +19,7 @@ struct vk_profile {
   double period_ns;                      /* nanoseconds per timestamp tick */
   uint64_t mask;                         /* valid timestamp bits */
   const vk_pipeline *marks[MAX_QUERIES]; /* dispatch of query i (i >= 1) */
+  uint64_t ts[MAX_QUERIES];              /* the timestamps read back */
   int nq;                                /* queries written in the open command buffer */
   entry entries[MAX_ENTRIES];
   int nentries;
@@ -28,13 +29,7 @@ struct vk_profile {
 vk_profile *vk_profile_create(vk_runtime *rt) {
   const char *env = getenv("MBOLD_VK_PROFILE");
   if (!env || !*env || !strcmp(env, "0")) return NULL;
-  uint32_t n = 0;
-  rt->vk.GetPhysicalDeviceQueueFamilyProperties(rt->phys, &n, NULL);
-  VkQueueFamilyProperties *qf = calloc(n ? n : 1, sizeof *qf);
-  if (!qf) return NULL;
-  rt->vk.GetPhysicalDeviceQueueFamilyProperties(rt->phys, &n, qf);
-  uint32_t bits = rt->queue_family < n ? qf[rt->queue_family].timestampValidBits : 0;
-  free(qf);
+  uint32_t bits = rt->timestamp_bits;
   if (bits == 0) {
     fprintf(stderr, "MBOLD_VK_PROFILE: the queue has no timestamps; not profiling\n");
     return NULL;
@@ -88,9 +83,9 @@ static entry *find(vk_profile *p, const vk_pipeline *pipe) {
 
 void vk_profile_collect(vk_profile *p) {
   if (!p || p->nq < 2) return;
-  static uint64_t ts[MAX_QUERIES];
+  uint64_t *ts = p->ts;
   VkResult res =
-      p->rt->vk.GetQueryPoolResults(p->rt->device, p->pool, 0, (uint32_t)p->nq, sizeof ts, ts,
+      p->rt->vk.GetQueryPoolResults(p->rt->device, p->pool, 0, (uint32_t)p->nq, sizeof p->ts, ts,
                                     sizeof *ts, VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
   if (res == VK_SUCCESS)
     for (int i = 1; i < p->nq; i++) {

@@ -215,7 +215,9 @@ static void format_version(uint32_t v, char *out, size_t sz) {
            VK_API_VERSION_PATCH(v));
 }
 
-static bool compute_family(const vk_fns *f, VkPhysicalDevice pd, uint32_t *family) {
+/* The queue family to compute on, and its timestamps' valid bits (0: no timestamps). */
+static bool compute_family(const vk_fns *f, VkPhysicalDevice pd, uint32_t *family,
+                           uint32_t *timestamp_bits) {
   uint32_t n = 0;
   f->GetPhysicalDeviceQueueFamilyProperties(pd, &n, NULL);
   VkQueueFamilyProperties *q = calloc(n ? n : 1, sizeof *q);
@@ -227,10 +229,12 @@ static bool compute_family(const vk_fns *f, VkPhysicalDevice pd, uint32_t *famil
     if (!(q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) || q[i].queueCount == 0) continue;
     if (best < 0 || !(q[i].queueFlags & VK_QUEUE_GRAPHICS_BIT)) best = (int)i;
   }
+  if (best >= 0) {
+    *family = (uint32_t)best;
+    *timestamp_bits = q[best].timestampValidBits;
+  }
   free(q);
-  if (best < 0) return false;
-  *family = (uint32_t)best;
-  return true;
+  return best >= 0;
 }
 
 static void describe(const vk_fns *f, VkPhysicalDevice pd, vk_device_desc *d) {
@@ -240,8 +244,8 @@ static void describe(const vk_fns *f, VkPhysicalDevice pd, vk_device_desc *d) {
   snprintf(d->name, sizeof d->name, "%s", p.deviceName);
   snprintf(d->type, sizeof d->type, "%s", type_name(p.deviceType));
   format_version(p.apiVersion, d->api_version, sizeof d->api_version);
-  uint32_t family;
-  d->usable = p.apiVersion >= VK_API_VERSION_1_2 && compute_family(f, pd, &family);
+  uint32_t family, bits;
+  d->usable = p.apiVersion >= VK_API_VERSION_1_2 && compute_family(f, pd, &family, &bits);
   if (p.apiVersion >= VK_API_VERSION_1_2) {
     VkPhysicalDeviceDriverProperties drv = {
         .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
@@ -374,7 +378,7 @@ vk_runtime *vk_runtime_create(const vk_runtime_options *opt, char *err, size_t e
                                     .pNext = &sub};
   rt->vk.GetPhysicalDeviceProperties2(rt->phys, &p2);
   rt->subgroup_size = sub.subgroupSize ? sub.subgroupSize : 1;
-  compute_family(&rt->vk, rt->phys, &rt->queue_family);
+  compute_family(&rt->vk, rt->phys, &rt->queue_family, &rt->timestamp_bits);
   if (!create_device(rt, !o.no_push_descriptors, err, err_sz)) {
     vk_runtime_destroy(rt);
     return NULL;

@@ -37,6 +37,7 @@ typedef struct vk_runtime {
   VkDevice device;                            /* owned */
   VkQueue queue;                              /* the compute queue */
   uint32_t queue_family;                      /* its family index */
+  uint32_t timestamp_bits;                    /* its timestamps' valid bits (0: none) */
   VkPhysicalDeviceProperties props;           /* limits, name, type */
   VkPhysicalDeviceMemoryProperties mem_props; /* memory types for vk_mem */
   vk_device_desc desc;            /* name/type/driver/API version of the selected device */
