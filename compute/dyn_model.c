@@ -44,6 +44,15 @@ dyn_config dyn_config_default(void) {
   return c;
 }
 
+const char *dyn_config_diff(const dyn_config *a, const dyn_config *b) {
+  return a->context != b->context         ? "context"
+         : a->latent != b->latent         ? "latent"
+         : a->flow_scale != b->flow_scale ? "flow_scale"
+         : a->mask_bias != b->mask_bias   ? "mask_bias"
+         : a->blur_sigma != b->blur_sigma ? "blur"
+                                          : NULL;
+}
+
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz) {
   if (c->context < 1 || c->context > DYN_MAX_CONTEXT)
     return mb_fail(err, err_sz, "context frames %d (must be 1 or 2)", c->context);

@@ -66,6 +66,9 @@ typedef struct dyn_config {
 dyn_config dyn_config_default(void);
 /* One line naming the first invalid field, or true. */
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz);
+/* The first field in which two architectures differ ("context", "latent", "flow_scale",
+ * "mask_bias", "blur"), or NULL when they are the same. */
+const char *dyn_config_diff(const dyn_config *a, const dyn_config *b);
 
 /* Floating-point operations (a multiply-add counts 2) of the pieces of a prediction. */
 typedef struct dyn_flops {

@@ -385,10 +385,11 @@ bool dyn_trainer_load(dyn_trainer *t, const char *path, char *err, size_t err_sz
   if (!f) return false;
   dyn_config c;
   bool ok = dyn_read_meta(f, &c, err, err_sz);
-  if (ok && (c.context != t->p.model.context || c.latent != t->p.model.latent ||
-             c.flow_scale != t->p.model.flow_scale || c.blur_sigma != t->p.model.blur_sigma))
-    ok = mb_fail(err, err_sz, "%s: architecture (context %d, latent %d) differs from the run's",
-                 path, c.context, c.latent);
+  const char *differs = ok ? dyn_config_diff(&c, &t->p.model) : NULL;
+  if (differs)
+    ok =
+        mb_fail(err, err_sz, "%s: architecture (context %d, latent %d) differs from the run's (%s)",
+                path, c.context, c.latent, differs);
   if (ok) ok = dyn_model_read(t->model, f, "", err, err_sz);
   for (int i = 0; ok && i < DYN_PARTS; i++) {
     char prefix[NN_NAME_MAX + 16];
@@ -468,21 +469,18 @@ static bool get_num(const mb_json *j, const char *key, double *out, const char *
 
 bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b, char *what,
                            size_t what_sz) {
-  const char *w = a->model.context != b->model.context         ? "context"
-                  : a->model.latent != b->model.latent         ? "latent"
-                  : a->model.flow_scale != b->model.flow_scale ? "flow_scale"
-                  : a->model.mask_bias != b->model.mask_bias   ? "mask_bias"
-                  : a->model.blur_sigma != b->model.blur_sigma ? "blur"
-                  : a->horizon != b->horizon                   ? "horizon"
-                  : a->batch != b->batch                       ? "batch"
-                  : a->lr != b->lr                             ? "lr"
-                  : a->seed != b->seed                         ? "seed"
-                  : a->interaction != b->interaction           ? "interaction"
-                  : a->interaction_m != b->interaction_m       ? "interaction_m"
-                  : a->lr_decay_start != b->lr_decay_start     ? "lr_decay_start"
-                  : a->change_weight != b->change_weight       ? "change_weight"
-                  : strcmp(a->init, b->init)                   ? "init"
-                                                               : NULL;
+  const char *w = dyn_config_diff(&a->model, &b->model);
+  if (!w)
+    w = a->horizon != b->horizon                 ? "horizon"
+        : a->batch != b->batch                   ? "batch"
+        : a->lr != b->lr                         ? "lr"
+        : a->seed != b->seed                     ? "seed"
+        : a->interaction != b->interaction       ? "interaction"
+        : a->interaction_m != b->interaction_m   ? "interaction_m"
+        : a->lr_decay_start != b->lr_decay_start ? "lr_decay_start"
+        : a->change_weight != b->change_weight   ? "change_weight"
+        : strcmp(a->init, b->init)               ? "init"
+                                                 : NULL;
   if (w && what) snprintf(what, what_sz, "%s", w);
   return !w;
 }
@@ -616,9 +614,7 @@ static st_file *open_init(const char *dir, const dyn_config *want, char *err, si
   st_file *f = st_open(ckpt, err, err_sz);
   dyn_config have;
   bool ok = f && dyn_read_meta(f, &have, err, err_sz);
-  if (ok && (have.context != want->context || have.latent != want->latent ||
-             have.flow_scale != want->flow_scale || have.mask_bias != want->mask_bias ||
-             have.blur_sigma != want->blur_sigma))
+  if (ok && dyn_config_diff(&have, want))
     ok = mb_fail(err, err_sz,
                  "--init %s: its model (context %d, latent %d, blur %g) is not the one asked for "
                  "(context %d, latent %d, blur %g)",
