@@ -278,8 +278,6 @@ nn_data *nn_data_create(const nn_model *m, int max_batch, int max_in_batch) {
     if (l->kind == NN_BN) {
       d->mean[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
       d->invstd[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
-      d->dgamma[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
-      d->dbeta[i] = cmp_arena_tensor(d->arena, 1, l->out_c, 1, 1);
     }
     if (l->kind == NN_LINEAR_CAT) { /* the x part of the first layer, before any repeat */
       d->cat_tmp = cmp_arena_tensor(d->arena, max_in_batch, l->out_c, 1, 1);
@@ -462,12 +460,23 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
     cmp_tensor gy = i == m->nlayers - 1 ? cmp_reshape(*dy, n, l->out_c, l->out_h, l->out_w)
                                         : rows_of(&d->dout[i], n);
     cmp_tensor in = i == 0 ? d->x : rows_of(&d->out[i - 1], n);
-    /* Where the input gradient goes: the previous layer's output gradient, or the caller's dx. */
+    /* A batch norm whose input is a ReLU's output (run in place) takes the gradient back through
+     * the ReLU too (cmp_bn_bwd_ex), and the ReLU layer is skipped. */
+    cmp_fused_act fused;
+    const cmp_fused_act *act = NULL;
+    if (l->kind == NN_BN && i >= 1 && m->layers[i - 1].kind == NN_ACT &&
+        (m->layers[i - 1].act == CMP_ACT_RELU || m->layers[i - 1].act == CMP_ACT_LEAKY_RELU)) {
+      fused = (cmp_fused_act){m->layers[i - 1].act, m->layers[i - 1].alpha};
+      act = &fused;
+    }
+    /* Where the input gradient goes: the output gradient of the layer before (before the fused
+     * activation), or the caller's dx. */
+    int below = act ? i - 1 : i;
     cmp_tensor gx_store;
     const cmp_tensor *gx = NULL;
     float beta = 0.0f;
-    if (i > 0)
-      gx_store = rows_of(&d->dout[i - 1], n), gx = &gx_store;
+    if (below > 0)
+      gx_store = rows_of(&d->dout[below - 1], n), gx = &gx_store;
     else if (dx)
       gx_store = cmp_reshape(*dx, d->x.n, d->x.c, d->x.h, d->x.w), gx = &gx_store, beta = dx_beta;
     switch (l->kind) {
@@ -489,19 +498,19 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
       case NN_BN:
         REQ(d->train, "nn_backward %s: batch norm layer %d ran in eval mode", m->prefix, i);
         if (!gx && !param_grads) break;
-        /* gx is NULL only for a first layer, which nn_add_bn refuses. */
-        cmp_bn_bwd(ctx, &in, &gy, &w->value, &d->mean[i], &d->invstd[i], gx,
-                   param_grads ? &d->dgamma[i] : NULL, param_grads ? &d->dbeta[i] : NULL, beta);
-        if (param_grads) {
-          cmp_axpby(ctx, &d->dgamma[i], &w->grad, 1.0f, 1.0f);
-          cmp_axpby(ctx, &d->dbeta[i], &b->grad, 1.0f, 1.0f);
-        }
+        /* gx is NULL only when nothing below wants a gradient; cmp_bn_bwd_ex computes dx anyway,
+         * so give it the layer's own scratch. */
+        if (!gx) gx_store = rows_of(&d->dout[i - 1], n), gx = &gx_store, beta = 0.0f;
+        cmp_bn_bwd_ex(ctx, &in, &gy, &w->value, &d->mean[i], &d->invstd[i], gx,
+                      param_grads ? &w->grad : NULL, param_grads ? &b->grad : NULL, beta, 1.0f,
+                      act);
         break;
       case NN_ACT:
         if (gx) /* the forward ran in place: the output carries the sign the derivative needs */
           cmp_act_bwd(ctx, l->act, &in, &in, &gy, gx, l->alpha, beta);
         break;
     }
+    if (act) i--; /* the activation went back with the batch norm */
   }
 }
 

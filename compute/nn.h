@@ -128,12 +128,9 @@ typedef struct nn_data {
   cmp_tensor dout[NN_MAX_LAYERS];   /* gradients with respect to the layer outputs */
   cmp_tensor mean[NN_MAX_LAYERS];   /* NN_BN: saved batch mean [C] */
   cmp_tensor invstd[NN_MAX_LAYERS]; /* NN_BN: saved 1/sqrt(var + eps) [C] */
-  cmp_tensor
-      dgamma[NN_MAX_LAYERS];       /* NN_BN: this use's weight gradient [C], added to the model's */
-  cmp_tensor dbeta[NN_MAX_LAYERS]; /* NN_BN: this use's bias gradient [C] */
-  cmp_tensor cat_tmp;              /* NN_LINEAR_CAT with repeat: W_x x + b [max_in_batch, out] */
-  cmp_tensor cat_dtmp;             /* its gradient */
-  cmp_arena *arena;                /* activations memory (owned) */
+  cmp_tensor cat_tmp;               /* NN_LINEAR_CAT with repeat: W_x x + b [max_in_batch, out] */
+  cmp_tensor cat_dtmp;              /* its gradient */
+  cmp_arena *arena;                 /* activations memory (owned) */
 } nn_data;
 
 /* Activations for up to max_batch output rows; max_in_batch bounds the rows of x (equal to

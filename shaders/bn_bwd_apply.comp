@@ -6,11 +6,19 @@
 // as vec4s: on lavapipe each storage-buffer load is a loop over the SIMD lanes, and the heads'
 // batch norms on [640, 128] took ~1 ms of CPU each with 5 scalar loads per element); EW_VEC 3: hw
 // a multiple of 16, so an invocation's 4 runs share a channel whose vectors are read once.
+// BN_ACT (specialisation constant 2): x is the output of a ReLU (1) or leaky ReLU (2, slope
+// pc.alpha) run in place, and the gradient is carried back through it too (cmp_bn_bwd_ex).
 #include "ew.glsl"
+layout(constant_id = 2) const uint BN_ACT = 0;
 layout(push_constant) uniform Push {
   uint x_off, dy_off, dxin_off, dx_off, mean_off, invstd_off, coef_off, count, C, hw;
-  float beta;
+  float beta, alpha;
 } pc;
+// The activation's derivative at its output x.
+vec4 act_slope(vec4 x) {
+  if (BN_ACT == 0u) return vec4(1.0);
+  return mix(vec4(BN_ACT == 1u ? 0.0 : pc.alpha), vec4(1.0), greaterThan(x, vec4(0.0)));
+}
 EW_IN(0) // x
 EW_IN(1) // dy
 EW_IN(2) // dx (read when beta != 0)
@@ -31,8 +39,8 @@ void main() {
           mdyx = coef[pc.coef_off + 3u * c + 2u];
     float mu = mean[pc.mean_off + c], inv = invstd[pc.invstd_off + c];
     EW_FOR_EACH(pc.count) {
-      vec4 xhat = (texelFetch(in4_0, int((pc.x_off + e) >> 2)) - mu) * inv;
-      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx);
+      vec4 xv = texelFetch(in4_0, int((pc.x_off + e) >> 2)), xhat = (xv - mu) * inv;
+      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx) * act_slope(xv);
       if (pc.beta != 0.0) g += pc.beta * texelFetch(in4_2, int((pc.dxin_off + e) >> 2));
       dx4[(pc.dx_off + e) >> 2] = g;
     }
@@ -45,8 +53,8 @@ void main() {
       vec4 k = vec4(v0.x, v0.w, v1.z, v2.y), mdy = vec4(v0.y, v1.x, v1.w, v2.z),
            mdyx = vec4(v0.z, v1.y, v2.x, v2.w);
       vec4 mu = mean4[(pc.mean_off + c) >> 2], inv = invstd4[(pc.invstd_off + c) >> 2];
-      vec4 xhat = (texelFetch(in4_0, int((pc.x_off + e) >> 2)) - mu) * inv;
-      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx);
+      vec4 xv = texelFetch(in4_0, int((pc.x_off + e) >> 2)), xhat = (xv - mu) * inv;
+      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx) * act_slope(xv);
       if (pc.beta != 0.0) g += pc.beta * texelFetch(in4_2, int((pc.dxin_off + e) >> 2));
       dx4[(pc.dx_off + e) >> 2] = g;
     } else if (EW_VEC == 1u && e + 3u < pc.count) {
@@ -54,8 +62,8 @@ void main() {
       float k = coef[pc.coef_off + 3u * c], mdy = coef[pc.coef_off + 3u * c + 1u],
             mdyx = coef[pc.coef_off + 3u * c + 2u];
       float mu = mean[pc.mean_off + c], inv = invstd[pc.invstd_off + c];
-      vec4 xhat = (texelFetch(in4_0, int((pc.x_off + e) >> 2)) - mu) * inv;
-      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx);
+      vec4 xv = texelFetch(in4_0, int((pc.x_off + e) >> 2)), xhat = (xv - mu) * inv;
+      vec4 g = k * (texelFetch(in4_1, int((pc.dy_off + e) >> 2)) - mdy - xhat * mdyx) * act_slope(xv);
       if (pc.beta != 0.0) g += pc.beta * texelFetch(in4_2, int((pc.dxin_off + e) >> 2));
       dx4[(pc.dx_off + e) >> 2] = g;
     } else {
@@ -63,8 +71,9 @@ void main() {
         uint c = i / pc.hw % pc.C;
         float k = coef[pc.coef_off + 3u * c], mdy = coef[pc.coef_off + 3u * c + 1u],
               mdyx = coef[pc.coef_off + 3u * c + 2u];
-        float xhat = (EW_AT(0, pc.x_off + i) - mean[pc.mean_off + c]) * invstd[pc.invstd_off + c];
-        float g = k * (EW_AT(1, pc.dy_off + i) - mdy - xhat * mdyx);
+        float xv = EW_AT(0, pc.x_off + i);
+        float xhat = (xv - mean[pc.mean_off + c]) * invstd[pc.invstd_off + c];
+        float g = k * (EW_AT(1, pc.dy_off + i) - mdy - xhat * mdyx) * act_slope(vec4(xv)).x;
         if (pc.beta != 0.0) g += pc.beta * EW_AT(2, pc.dxin_off + i);
         dx1[pc.dx_off + i] = g;
       }

@@ -11,7 +11,20 @@ typedef struct bn_args {
   int n, c;
   size_t hw;
   float momentum, eps, beta;
+  float pbeta; /* backward: dgamma, dbeta = new + pbeta * old (beta: dx's) */
+  int act;     /* backward: 0, or dx also through ReLU (1) / leaky ReLU (2) whose output is x */
+  float alpha; /* leaky ReLU's slope */
 } bn_args;
+
+/* The activation's derivative at its output x (ReLU: 0 or 1; leaky: alpha or 1), for dx. */
+static inline float act_slope(const bn_args *a, float x) {
+  return a->act == 0 || x > 0.0f ? 1.0f : a->act == 1 ? 0.0f : a->alpha;
+}
+static inline cpu_v8 act_slope8(const bn_args *a, cpu_v8 x) {
+  cpu_v8 one = cpu_v8_set1(1.0f);
+  if (a->act == 0) return one;
+  return cpu_v8_select(x > cpu_v8_set1(0.0f), one, cpu_v8_set1(a->act == 1 ? 0.0f : a->alpha));
+}
 
 /* Row reductions in 8 float lanes (a row is at most a feature map, so float partial sums are
  * accurate); rows are then summed in double. */
@@ -186,18 +199,20 @@ CPU_HOT static void bn_bwd_channel(bn_args *a, int c) {
     float *o = a->dx + ((size_t)n * a->c + c) * hw;
     size_t i = 0;
     for (; i + 8 <= hw; i += 8) {
-      cpu_v8 g = vk * (cpu_v8_load(d + i) - vmdy - (cpu_v8_load(r + i) - vmu) * vinv * vmdyx);
+      cpu_v8 xr = cpu_v8_load(r + i);
+      cpu_v8 g = vk * (cpu_v8_load(d + i) - vmdy - (xr - vmu) * vinv * vmdyx);
+      if (a->act) g *= act_slope8(a, xr);
       if (a->beta != 0.0f) g += vbeta * cpu_v8_load(o + i);
       cpu_v8_store(o + i, g);
     }
     for (; i < hw; i++) {
-      float g = k * (d[i] - mdy - (r[i] - mu) * inv * mdyx);
+      float g = k * (d[i] - mdy - (r[i] - mu) * inv * mdyx) * act_slope(a, r[i]);
       o[i] = a->beta == 0.0f ? g : g + a->beta * o[i];
     }
   }
   if (a->dgamma)
-    a->dgamma[c] = a->beta == 0.0f ? (float)sdyx : (float)sdyx + a->beta * a->dgamma[c];
-  if (a->dbeta) a->dbeta[c] = a->beta == 0.0f ? (float)sdy : (float)sdy + a->beta * a->dbeta[c];
+    a->dgamma[c] = a->pbeta == 0.0f ? (float)sdyx : (float)sdyx + a->pbeta * a->dgamma[c];
+  if (a->dbeta) a->dbeta[c] = a->pbeta == 0.0f ? (float)sdy : (float)sdy + a->pbeta * a->dbeta[c];
 }
 
 static void bn_bwd_task(void *v, int c, int worker) {
@@ -228,24 +243,30 @@ CPU_HOT static void bn_bwd_features(cmp_ctx *ctx, bn_args *a) {
   for (int n = 0; n < a->n; n++) {
     const float *restrict r = a->x + (size_t)n * a->c, *restrict d = a->dy + (size_t)n * a->c;
     float *restrict o = a->dx + (size_t)n * a->c;
-    if (beta == 0.0f)
+    if (a->act)
+      for (int c = 0; c < a->c; c++) {
+        float g = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]);
+        o[c] = g * act_slope(a, r[c]) + (beta == 0.0f ? 0.0f : beta * o[c]);
+      }
+    else if (beta == 0.0f)
       for (int c = 0; c < a->c; c++)
         o[c] = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]);
     else
       for (int c = 0; c < a->c; c++)
         o[c] = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]) + beta * o[c];
   }
+  const float pbeta = a->pbeta;
   for (int c = 0; c < a->c; c++) {
     if (a->dgamma)
-      a->dgamma[c] = a->beta == 0.0f ? (float)sdyx[c] : (float)sdyx[c] + a->beta * a->dgamma[c];
-    if (a->dbeta)
-      a->dbeta[c] = a->beta == 0.0f ? (float)sdy[c] : (float)sdy[c] + a->beta * a->dbeta[c];
+      a->dgamma[c] = pbeta == 0.0f ? (float)sdyx[c] : (float)sdyx[c] + pbeta * a->dgamma[c];
+    if (a->dbeta) a->dbeta[c] = pbeta == 0.0f ? (float)sdy[c] : (float)sdy[c] + pbeta * a->dbeta[c];
   }
 }
 
 void cpu_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta) {
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
+                const cmp_fused_act *act) {
   bn_args a = {.x = cpu_ptr(x),
                .dy = cpu_ptr(dy),
                .gamma = cpu_ptr(gamma),
@@ -257,7 +278,12 @@ void cpu_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                .n = x->n,
                .c = x->c,
                .hw = (size_t)x->h * x->w,
-               .beta = beta};
+               .beta = dx_beta,
+               .pbeta = param_beta,
+               .act = !act                       ? 0
+                      : act->act == CMP_ACT_RELU ? 1
+                                                 : 2,
+               .alpha = act ? act->alpha : 0.0f};
   if (a.hw == 1)
     bn_bwd_features(ctx, &a);
   else

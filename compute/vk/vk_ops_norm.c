@@ -88,7 +88,8 @@ void vkb_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
 
 void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta) {
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
+                const cmp_fused_act *act) {
   vk_be *b = vkb(ctx);
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
   bool vec = vkb_al4(hw) && vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy));
@@ -112,8 +113,8 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
 
   /* Parameter gradients that are not wanted bind the coefficient range (never written). */
   vk_push_bn_bwd_finalize pf = {
-      0,        0,   0, 0, 0, 0, (uint32_t)C, (uint32_t)slices, dgamma != NULL, dbeta != NULL,
-      (float)m, beta};
+      0,        0,         0, 0, 0, 0, (uint32_t)C, (uint32_t)slices, dgamma != NULL, dbeta != NULL,
+      (float)m, param_beta};
   vk_buf_ref rf[6] = {vkb_ssbo_mat(b, part, C * slices * 2, false, 0, &pf.part_off),
                       vkb_ssbo(b, gamma, false, 1, &pf.gamma_off),
                       vkb_ssbo(b, save_invstd, false, 2, &pf.invstd_off),
@@ -126,8 +127,11 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
 
   vk_buf_ref ra[10];
   int na = 0;
-  vk_push_bn_bwd_apply pa = {
-      .count = (uint32_t)cmp_numel(x), .C = (uint32_t)C, .hw = (uint32_t)hw, .beta = beta};
+  vk_push_bn_bwd_apply pa = {.count = (uint32_t)cmp_numel(x),
+                             .C = (uint32_t)C,
+                             .hw = (uint32_t)hw,
+                             .beta = dx_beta,
+                             .alpha = act ? act->alpha : 0.0f};
   pa.x_off = vkb_in(ra, &na, x, 0);
   pa.dy_off = vkb_in(ra, &na, dy, 1);
   pa.dxin_off = vkb_in(ra, &na, dx, 2);
@@ -137,6 +141,8 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   ra[na++] = vkb_ssbo_mat(b, coef, C * 3, false, 3, &pa.coef_off);
   bool io = vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy)) && vkb_al4(vkb_off(dx));
   bool params = vkb_al4(vkb_off(save_mean)) && vkb_al4(vkb_off(save_invstd)) && vkb_al4(coef.off);
-  uint32_t spec[2] = {ew_mode(io, params, hw, C), 0};
-  vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, spec, 2, &pa, sizeof pa, ra, na, cmp_numel(x));
+  /* Without an activation, the constants of before (the same pipelines). */
+  uint32_t spec[3] = {ew_mode(io, params, hw, C), 0, vkb_epilogue(act)};
+  vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, spec, act ? 3 : 2, &pa, sizeof pa, ra, na,
+                  cmp_numel(x));
 }

@@ -227,7 +227,7 @@ typedef struct vk_push_bn_bwd_finalize {
   uint32_t part_off, gamma_off, invstd_off, dgamma_off, dbeta_off, coef_off; /* offsets */
   uint32_t C, slices;               /* channels, slices per channel */
   uint32_t want_dgamma, want_dbeta; /* write the parameter gradients */
-  float m, beta;                    /* n h w, accumulation factor */
+  float m, beta;                    /* n h w, accumulation factor of dgamma and dbeta */
 } vk_push_bn_bwd_finalize;
 VK_PUSH_CHECK(vk_push_bn_bwd_finalize, 48);
 
@@ -237,8 +237,9 @@ typedef struct vk_push_bn_bwd_apply {
   uint32_t mean_off, invstd_off, coef_off;  /* per-channel vectors (storage) */
   uint32_t count, C, hw;                    /* elements, aligned, channels, h w */
   float beta;                               /* dx = grad + beta dx */
+  float alpha;                              /* leaky ReLU's slope (BN_ACT 2) */
 } vk_push_bn_bwd_apply;
-VK_PUSH_CHECK(vk_push_bn_bwd_apply, 44);
+VK_PUSH_CHECK(vk_push_bn_bwd_apply, 48);
 
 /* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data[_phase], conv2d_bwd_weight) */
 typedef struct vk_push_conv {

@@ -776,6 +776,26 @@ static void test_batchnorm(void) {
     for (size_t i = 0; i < n; i++) rdx[i] -= hdx[i];
     snprintf(name, sizeof name, "bn_bwd dx only [%d,%d,%d,%d]", N, C, H, W);
     CHECK_TENSOR(name, dx, rdx);
+    /* The extended form: dx and the parameter gradients accumulated with different factors, and
+     * dx carried back through a ReLU / leaky ReLU whose output is x (what cmp_act_bwd would do
+     * after it). */
+    for (int a = 0; a < 2; a++) {
+      cmp_fused_act act = {a == 0 ? CMP_ACT_RELU : CMP_ACT_LEAKY_RELU, 0.2f};
+      double *rax = dalloc(n), *rag = dalloc(C), *rab = dalloc(C);
+      for (size_t i = 0; i < n; i++)
+        rax[i] = rdx[i] * (hx[i] > 0 ? 1.0 : a == 0 ? 0.0 : 0.2) + 0.5 * hdx[i];
+      for (int c = 0; c < C; c++) rag[c] = rdg[c] + hdg[c], rab[c] = rdb[c] + hdb[c];
+      cmp_upload(g_ctx, &dx, hdx), cmp_upload(g_ctx, &dg, hdg), cmp_upload(g_ctx, &db, hdb);
+      cmp_bn_bwd_ex(g_ctx, &x, &dy, &gamma, &sm, &si, &dx, &dg, &db, 0.5f, 2.0f, &act);
+      const char *an = a == 0 ? "relu" : "leaky relu";
+      snprintf(name, sizeof name, "bn_bwd_ex dx through %s [%d,%d,%d,%d]", an, N, C, H, W);
+      CHECK_TENSOR(name, dx, rax);
+      snprintf(name, sizeof name, "bn_bwd_ex dgamma [%d,%d,%d,%d]", N, C, H, W);
+      CHECK_TENSOR(name, dg, rag);
+      snprintf(name, sizeof name, "bn_bwd_ex dbeta [%d,%d,%d,%d]", N, C, H, W);
+      CHECK_TENSOR(name, db, rab);
+      free(rax), free(rag), free(rab);
+    }
     /* Eval mode with the updated running statistics, in place. */
     double *re = dalloc(n);
     for (int s = 0; s < N; s++)
