@@ -1,7 +1,8 @@
 /* Vulkan backend: batch normalisation over N x H x W per channel. Statistics are gathered per
  * (channel, slice of its elements) so that a few channels with many elements still spread over
  * the device, then merged per channel (Chan's formula for the variance), then applied
- * elementwise: three dispatches each way; inference is one elementwise dispatch. */
+ * elementwise: three dispatches each way; inference is one elementwise dispatch. Features of a
+ * few thousand rows take one dispatch each way instead (bn_features_*.comp). */
 #include "vk_backend.h"
 
 /* Slices per channel: enough work items overall, slices of at least 256 elements. */
@@ -15,6 +16,75 @@ static uint64_t bn_slices(uint64_t channels, uint64_t m) {
 static uint64_t bn_chunk(uint64_t m, uint64_t slices, bool vec) {
   uint64_t chunk = (m + slices - 1) / slices;
   return vec ? (chunk + 3) / 4 * 4 : chunk;
+}
+
+/* Feature-shaped batch norms (h = w = 1) of up to this many rows run as one dispatch each way
+ * (bn_features_*.comp, an invocation walks its channel's column): the distance heads' [64 or 640,
+ * 128] layers, where three dispatches cost more than the work. */
+#define BN_FEATURES_MAX_ROWS 4096
+
+static bool bn_features(const cmp_tensor *x) {
+  return x->h == 1 && x->w == 1 && x->n <= BN_FEATURES_MAX_ROWS;
+}
+
+static uint32_t bn_features_groups(const cmp_tensor *x) {
+  return (uint32_t)((x->c + 15) / 16);
+}
+
+static void bn_features_fwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
+                            const cmp_tensor *beta_, const cmp_tensor *run_mean,
+                            const cmp_tensor *run_var, float momentum, float eps,
+                            const cmp_tensor *y, const cmp_tensor *save_mean,
+                            const cmp_tensor *save_invstd) {
+  vk_push_bn_features_fwd pc = {.x_off = (uint32_t)vkb_off(x),
+                                .N = (uint32_t)x->n,
+                                .C = (uint32_t)x->c,
+                                .momentum = momentum,
+                                .eps = eps};
+  vk_buf_ref refs[8] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+                        vkb_ssbo(b, y, true, 0, &pc.y_off),
+                        vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
+                        vkb_ssbo(b, beta_, false, 2, &pc.beta_off),
+                        vkb_ssbo(b, run_mean, true, 3, &pc.rmean_off),
+                        vkb_ssbo(b, run_var, true, 4, &pc.rvar_off),
+                        vkb_ssbo(b, save_mean, true, 5, &pc.mean_off),
+                        vkb_ssbo(b, save_invstd, true, 6, &pc.invstd_off)};
+  vkb_dispatch(b, VK_SHADER_BN_FEATURES_FWD, NULL, 0, &pc, sizeof pc, refs, 8,
+               bn_features_groups(x), 1, 1);
+}
+
+static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
+                            const cmp_tensor *gamma, const cmp_tensor *save_mean,
+                            const cmp_tensor *save_invstd, const cmp_tensor *dx,
+                            const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta,
+                            float param_beta, const cmp_fused_act *act) {
+  uint64_t C = (uint64_t)x->c;
+  vkb_scratch_begin(b, vkb_scratch_size(C));
+  vk_mat unused = vkb_scratch(b, C); /* bound where a parameter gradient is not wanted */
+  vk_push_bn_features_bwd pc = {.x_off = (uint32_t)vkb_off(x),
+                                .dy_off = (uint32_t)vkb_off(dy),
+                                .dxin_off = (uint32_t)vkb_off(dx),
+                                .N = (uint32_t)x->n,
+                                .C = (uint32_t)C,
+                                .want_dgamma = dgamma != NULL,
+                                .want_dbeta = dbeta != NULL,
+                                .dx_beta = dx_beta,
+                                .param_beta = param_beta,
+                                .alpha = act ? act->alpha : 0.0f};
+  vk_buf_ref refs[9] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
+                        vkb_texel(vkb_mat(dy), cmp_numel(dy), false, 11),
+                        vkb_texel(vkb_mat(dx), cmp_numel(dx), false, 13),
+                        vkb_ssbo(b, dx, true, 0, &pc.dx_off),
+                        vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
+                        vkb_ssbo(b, save_mean, false, 2, &pc.mean_off),
+                        vkb_ssbo(b, save_invstd, false, 3, &pc.invstd_off),
+                        dgamma ? vkb_ssbo(b, dgamma, true, 4, &pc.dgamma_off)
+                               : vkb_ssbo_mat(b, unused, C, true, 4, &pc.dgamma_off),
+                        dbeta ? vkb_ssbo(b, dbeta, true, 5, &pc.dbeta_off)
+                              : vkb_ssbo_mat(b, unused, C, true, 5, &pc.dbeta_off)};
+  uint32_t spec[1] = {vkb_epilogue(act)};
+  vkb_dispatch(b, VK_SHADER_BN_FEATURES_BWD, spec, 1, &pc, sizeof pc, refs, 9,
+               bn_features_groups(x), 1, 1);
 }
 
 /* EW_VEC of bn_apply.comp and bn_bwd_apply.comp: whole runs of 16 (one invocation) or 4 in a
@@ -52,6 +122,11 @@ void vkb_bn_fwd_train(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma
                       const cmp_tensor *run_var, float momentum, float eps, const cmp_tensor *y,
                       const cmp_tensor *save_mean, const cmp_tensor *save_invstd) {
   vk_be *b = vkb(ctx);
+  if (bn_features(x)) {
+    bn_features_fwd(b, x, gamma, beta_, run_mean, run_var, momentum, eps, y, save_mean,
+                    save_invstd);
+    return;
+  }
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
   /* RGBA32F reads of x: runs of 4 within a plane, chunks of whole runs. */
   bool vec = vkb_al4(hw) && vkb_al4(vkb_off(x));
@@ -91,6 +166,11 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                 const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
                 const cmp_fused_act *act) {
   vk_be *b = vkb(ctx);
+  if (bn_features(x)) {
+    bn_features_bwd(b, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, dx_beta, param_beta,
+                    act);
+    return;
+  }
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
   bool vec = vkb_al4(hw) && vkb_al4(vkb_off(x)) && vkb_al4(vkb_off(dy));
   uint64_t slices = bn_slices(C, m), chunk = bn_chunk(m, slices, vec);

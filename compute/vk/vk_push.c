@@ -35,6 +35,8 @@ static const push_entry entries[] = {
     {"bn_bwd_stats", sizeof(vk_push_bn_bwd_stats)},
     {"bn_bwd_finalize", sizeof(vk_push_bn_bwd_finalize)},
     {"bn_bwd_apply", sizeof(vk_push_bn_bwd_apply)},
+    {"bn_features_fwd", sizeof(vk_push_bn_features_fwd)},
+    {"bn_features_bwd", sizeof(vk_push_bn_features_bwd)},
     {"conv2d_", sizeof(vk_push_conv)},
     {"warp_", sizeof(vk_push_warp)},
 };

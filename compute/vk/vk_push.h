@@ -241,6 +241,27 @@ typedef struct vk_push_bn_bwd_apply {
 } vk_push_bn_bwd_apply;
 VK_PUSH_CHECK(vk_push_bn_bwd_apply, 48);
 
+/* shaders/bn_features_fwd.comp */
+typedef struct vk_push_bn_features_fwd {
+  uint32_t x_off, y_off;         /* x texel (absolute), y storage */
+  uint32_t gamma_off, beta_off;  /* storage */
+  uint32_t rmean_off, rvar_off;  /* running averages (storage) */
+  uint32_t mean_off, invstd_off; /* saved statistics (storage) */
+  uint32_t N, C;                 /* rows, channels */
+  float momentum, eps;
+} vk_push_bn_features_fwd;
+VK_PUSH_CHECK(vk_push_bn_features_fwd, 48);
+
+/* shaders/bn_features_bwd.comp */
+typedef struct vk_push_bn_features_bwd {
+  uint32_t x_off, dy_off, dxin_off, dx_off; /* x, dy, dx texel (absolute); dx storage */
+  uint32_t gamma_off, mean_off, invstd_off; /* storage */
+  uint32_t dgamma_off, dbeta_off;           /* storage */
+  uint32_t N, C, want_dgamma, want_dbeta;   /* rows, channels, which gradients */
+  float dx_beta, param_beta, alpha;         /* accumulation; leaky ReLU's slope */
+} vk_push_bn_features_bwd;
+VK_PUSH_CHECK(vk_push_bn_features_bwd, 64);
+
 /* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data[_phase], conv2d_bwd_weight) */
 typedef struct vk_push_conv {
   uint32_t m, n, k;                /* the implicit GEMM: rows, columns, reduction */

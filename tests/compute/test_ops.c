@@ -696,9 +696,11 @@ static double bn_loss(void *u) {
 }
 
 static void test_batchnorm(void) {
-  /* {11, 2, 6, 10}: 2 slices of 330 elements per channel, 332 in runs of 4 (RGBA32F statistics). */
+  /* {11, 2, 6, 10}: 2 slices of 330 elements per channel, 332 in runs of 4 (RGBA32F statistics).
+   * Features of up to 4096 rows take Vulkan's one-dispatch path (bn_features_*.comp), {4500, 3}
+   * the general one. */
   const int cases[][4] = {{5, 16, 8, 8},   {2, 32, 3, 5}, {64, 128, 1, 1}, {3, 7, 1, 1},
-                          {200, 33, 1, 1}, {3, 8, 2, 4},  {11, 2, 6, 10}};
+                          {200, 33, 1, 1}, {3, 8, 2, 4},  {11, 2, 6, 10},  {4500, 3, 1, 1}};
   for (int k = 0; k < (int)(sizeof cases / sizeof cases[0]); k++) {
     int N = cases[k][0], C = cases[k][1], H = cases[k][2], W = cases[k][3];
     size_t n = (size_t)N * C * H * W;
