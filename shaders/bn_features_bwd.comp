@@ -1,11 +1,11 @@
 #version 450
 // Backward of bn_features_fwd.comp in one dispatch (stats + finalize + apply of the general path):
-// an invocation per channel sums dy and dy xhat over its column, writes dgamma = sum dy xhat and
-// dbeta = sum dy (+ param_beta times the old values), then
+// an invocation per channel (or 4, bn_features.glsl) sums dy and dy xhat over its column, writes
+// dgamma = sum dy xhat and dbeta = sum dy (+ param_beta times the old values), then
 // dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)) (+ dx_beta dx). BN_ACT (specialisation
 // constant 0): x is the output of a ReLU (1) or leaky ReLU (2, slope pc.alpha) run in place, and
 // dx is carried back through it too (cmp_bn_bwd_ex).
-layout(local_size_x = 16) in;
+#include "bn_features.glsl"
 layout(constant_id = 0) const uint BN_ACT = 0;
 layout(push_constant) uniform Push {
   uint x_off, dy_off, dxin_off, dx_off; // x, dy, dx (read) texel; dx storage
@@ -13,43 +13,44 @@ layout(push_constant) uniform Push {
   uint N, C, want_dgamma, want_dbeta;
   float dx_beta, param_beta, alpha;
 } pc;
-layout(binding = 9) uniform samplerBuffer x1;
-layout(binding = 11) uniform samplerBuffer dy1;
-layout(binding = 13) uniform samplerBuffer dxin1;
-layout(std430, binding = 0) writeonly buffer DX { float dx[]; };
-layout(std430, binding = 1) readonly buffer G { float gamma[]; };
-layout(std430, binding = 2) readonly buffer Mn { float mean[]; };
-layout(std430, binding = 3) readonly buffer Iv { float invstd[]; };
-layout(std430, binding = 4) buffer DG { float dgamma[]; };
-layout(std430, binding = 5) buffer DB { float dbeta[]; };
+TEX_DECL(8, x)
+TEX_DECL(10, dy)
+TEX_DECL(12, dxin)
+PV_DECL(0, writeonly, dx)
+PV_DECL(1, readonly, gamma)
+PV_DECL(2, readonly, mean)
+PV_DECL(3, readonly, invstd)
+PV_DECL(4, , dgamma)
+PV_DECL(5, , dbeta)
 void main() {
-  uint c = gl_GlobalInvocationID.x;
+  uint c = bn_channel(pc.C);
   if (c >= pc.C) return;
-  float mu = mean[pc.mean_off + c], inv = invstd[pc.invstd_off + c], sdy = 0.0, sdyx = 0.0;
+  T mu = PV(mean, pc.mean_off, c), inv = PV(invstd, pc.invstd_off, c);
+  T sdy = T(0.0), sdyx = T(0.0);
   for (uint n = 0; n < pc.N; n++) {
     uint i = n * pc.C + c;
-    float d = texelFetch(dy1, int(pc.dy_off + i)).x;
+    T d = AT(dy, pc.dy_off, i);
     sdy += d;
-    sdyx += d * ((texelFetch(x1, int(pc.x_off + i)).x - mu) * inv);
+    sdyx += d * ((AT(x, pc.x_off, i) - mu) * inv);
   }
   if (pc.want_dgamma != 0u) {
-    float v = sdyx;
-    if (pc.param_beta != 0.0) v += pc.param_beta * dgamma[pc.dgamma_off + c];
-    dgamma[pc.dgamma_off + c] = v;
+    T v = sdyx;
+    if (pc.param_beta != 0.0) v += pc.param_beta * PV(dgamma, pc.dgamma_off, c);
+    PV(dgamma, pc.dgamma_off, c) = v;
   }
   if (pc.want_dbeta != 0u) {
-    float v = sdy;
-    if (pc.param_beta != 0.0) v += pc.param_beta * dbeta[pc.dbeta_off + c];
-    dbeta[pc.dbeta_off + c] = v;
+    T v = sdy;
+    if (pc.param_beta != 0.0) v += pc.param_beta * PV(dbeta, pc.dbeta_off, c);
+    PV(dbeta, pc.dbeta_off, c) = v;
   }
-  float k = gamma[pc.gamma_off + c] * inv, mdy = sdy / float(pc.N), mdyx = sdyx / float(pc.N);
-  float neg = BN_ACT == 1u ? 0.0 : pc.alpha;
+  T k = PV(gamma, pc.gamma_off, c) * inv, mdy = sdy / float(pc.N), mdyx = sdyx / float(pc.N);
+  T neg = T(BN_ACT == 1u ? 0.0 : pc.alpha);
   for (uint n = 0; n < pc.N; n++) {
     uint i = n * pc.C + c;
-    float xv = texelFetch(x1, int(pc.x_off + i)).x;
-    float g = k * (texelFetch(dy1, int(pc.dy_off + i)).x - mdy - (xv - mu) * inv * mdyx);
-    if (BN_ACT != 0u && !(xv > 0.0)) g *= neg;
-    if (pc.dx_beta != 0.0) g += pc.dx_beta * texelFetch(dxin1, int(pc.dxin_off + i)).x;
-    dx[pc.dx_off + i] = g;
+    T xv = AT(x, pc.x_off, i);
+    T g = k * (AT(dy, pc.dy_off, i) - mdy - (xv - mu) * inv * mdyx);
+    if (BN_ACT != 0u) g *= mix(neg, T(1.0), POS(xv));
+    if (pc.dx_beta != 0.0) g += pc.dx_beta * AT(dxin, pc.dxin_off, i);
+    PV(dx, pc.dx_off, i) = g;
   }
 }

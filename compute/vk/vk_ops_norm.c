@@ -27,8 +27,17 @@ static bool bn_features(const cmp_tensor *x) {
   return x->h == 1 && x->w == 1 && x->n <= BN_FEATURES_MAX_ROWS;
 }
 
-static uint32_t bn_features_groups(const cmp_tensor *x) {
-  return (uint32_t)((x->c + 15) / 16);
+/* Whether every tensor allows the 4-channel variant (bn_features.glsl VEC). */
+static bool bn_features_vec(int C, const cmp_tensor *const *ts, int n) {
+  bool ok = C % 4 == 0;
+  for (int i = 0; i < n; i++) ok = ok && (!ts[i] || vkb_al4(vkb_off(ts[i])));
+  return ok;
+}
+
+/* Workgroups of 8 invocations, each owning 1 or 4 channels. */
+static uint32_t bn_features_groups(int C, bool vec) {
+  uint32_t inv = (uint32_t)(vec ? C / 4 : C);
+  return (inv + 7) / 8;
 }
 
 static void bn_features_fwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *gamma,
@@ -41,16 +50,21 @@ static void bn_features_fwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *gam
                                 .C = (uint32_t)x->c,
                                 .momentum = momentum,
                                 .eps = eps};
-  vk_buf_ref refs[8] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
-                        vkb_ssbo(b, y, true, 0, &pc.y_off),
-                        vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
+  vk_buf_ref refs[9];
+  int n = 0;
+  vkb_in(refs, &n, x, 0);
+  refs[n++] = vkb_ssbo(b, y, true, 0, &pc.y_off);
+  const cmp_tensor *all[8] = {x, y, gamma, beta_, run_mean, run_var, save_mean, save_invstd};
+  bool vec = bn_features_vec(x->c, all, 8);
+  vk_buf_ref rest[6] = {vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
                         vkb_ssbo(b, beta_, false, 2, &pc.beta_off),
                         vkb_ssbo(b, run_mean, true, 3, &pc.rmean_off),
                         vkb_ssbo(b, run_var, true, 4, &pc.rvar_off),
                         vkb_ssbo(b, save_mean, true, 5, &pc.mean_off),
                         vkb_ssbo(b, save_invstd, true, 6, &pc.invstd_off)};
-  vkb_dispatch(b, VK_SHADER_BN_FEATURES_FWD, NULL, 0, &pc, sizeof pc, refs, 8,
-               bn_features_groups(x), 1, 1);
+  for (int i = 0; i < 6; i++) refs[n++] = rest[i];
+  vkb_dispatch(b, vec ? VK_SHADER_BN_FEATURES_FWD_V4 : VK_SHADER_BN_FEATURES_FWD, NULL, 0, &pc,
+               sizeof pc, refs, n, bn_features_groups(x->c, vec), 1, 1);
 }
 
 static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
@@ -71,10 +85,14 @@ static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
                                 .dx_beta = dx_beta,
                                 .param_beta = param_beta,
                                 .alpha = act ? act->alpha : 0.0f};
-  vk_buf_ref refs[9] = {vkb_texel(vkb_mat(x), cmp_numel(x), false, 9),
-                        vkb_texel(vkb_mat(dy), cmp_numel(dy), false, 11),
-                        vkb_texel(vkb_mat(dx), cmp_numel(dx), false, 13),
-                        vkb_ssbo(b, dx, true, 0, &pc.dx_off),
+  vk_buf_ref refs[12];
+  int n = 0;
+  vkb_in(refs, &n, x, 0);
+  vkb_in(refs, &n, dy, 1);
+  vkb_in(refs, &n, dx, 2);
+  const cmp_tensor *all[8] = {x, dy, dx, gamma, save_mean, save_invstd, dgamma, dbeta};
+  bool vec = bn_features_vec(x->c, all, 8) && vkb_al4(unused.off);
+  vk_buf_ref rest[6] = {vkb_ssbo(b, dx, true, 0, &pc.dx_off),
                         vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
                         vkb_ssbo(b, save_mean, false, 2, &pc.mean_off),
                         vkb_ssbo(b, save_invstd, false, 3, &pc.invstd_off),
@@ -82,9 +100,10 @@ static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
                                : vkb_ssbo_mat(b, unused, C, true, 4, &pc.dgamma_off),
                         dbeta ? vkb_ssbo(b, dbeta, true, 5, &pc.dbeta_off)
                               : vkb_ssbo_mat(b, unused, C, true, 5, &pc.dbeta_off)};
+  for (int i = 0; i < 6; i++) refs[n++] = rest[i];
   uint32_t spec[1] = {vkb_epilogue(act)};
-  vkb_dispatch(b, VK_SHADER_BN_FEATURES_BWD, spec, 1, &pc, sizeof pc, refs, 9,
-               bn_features_groups(x), 1, 1);
+  vkb_dispatch(b, vec ? VK_SHADER_BN_FEATURES_BWD_V4 : VK_SHADER_BN_FEATURES_BWD, spec, 1, &pc,
+               sizeof pc, refs, n, bn_features_groups(x->c, vec), 1, 1);
 }
 
 /* EW_VEC of bn_apply.comp and bn_bwd_apply.comp: whole runs of 16 (one invocation) or 4 in a
