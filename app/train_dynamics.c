@@ -19,8 +19,8 @@ int app_train_dynamics(int argc, char **argv) {
   const char *cmd = "train dynamics";
   gchar *data = NULL, *out = NULL, *backend = NULL, *init = NULL;
   gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
-  gint batch = UNSET, latent = UNSET, context = UNSET, threads = 0, log_every = UNSET,
-       ckpt_every = UNSET, eval_every = UNSET;
+  gint batch = UNSET, latent = UNSET, latent_hw = UNSET, context = UNSET, threads = 0,
+       log_every = UNSET, ckpt_every = UNSET, eval_every = UNSET;
   gdouble lr = UNSET, blur = UNSET, interaction = UNSET, decay = UNSET, change = UNSET;
   gboolean resume = FALSE;
   GOptionEntry entries[] = {
@@ -33,6 +33,8 @@ int app_train_dynamics(int argc, char **argv) {
       {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "windows per step (default 16)", "B"},
       {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Adam learning rate (default 0.001)", "LR"},
       {"latent", 0, 0, G_OPTION_ARG_INT, &latent, "latent channels (default 32)", "L"},
+      {"latent-grid", 0, 0, G_OPTION_ARG_INT, &latent_hw,
+       "latent grid, 8 or 16 (default 8; 16 with --latent 16 costs the same per step)", "G"},
       {"context", 0, 0, G_OPTION_ARG_INT, &context, "context frames, 1 or 2 (default 2)", "K"},
       {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur,
        "also warp the context blurred by this sigma in pixels, 0 = off (default 3)", "SIGMA"},
@@ -106,6 +108,7 @@ int app_train_dynamics(int argc, char **argv) {
   if (batch != UNSET) p.batch = batch;
   if (lr != UNSET) p.lr = (float)lr;
   if (latent != UNSET) p.model.latent = latent;
+  if (latent_hw != UNSET) p.model.latent_hw = latent_hw;
   if (context != UNSET) p.model.context = context;
   if (blur != UNSET) p.model.blur_sigma = (float)blur;
   if (interaction != UNSET) p.interaction = (float)interaction;

@@ -25,7 +25,6 @@
 #define OUT_C      6  /* flow x, flow y, mask, r, g, b; + sharpness with blur */
 #define BLUR_MAX_K 33 /* largest blur kernel */
 #define IMG_PIXELS (DYN_IMAGE * DYN_IMAGE)
-#define LATENT_PIX (DYN_LATENT_HW * DYN_LATENT_HW)
 
 static void make_blur(dyn_model *m);
 
@@ -39,14 +38,19 @@ static int out_channels(const dyn_config *c) {
 }
 
 dyn_config dyn_config_default(void) {
-  dyn_config c = {
-      .context = 2, .latent = 32, .flow_scale = 2.0f, .mask_bias = 3.0f, .blur_sigma = 3.0f};
+  dyn_config c = {.context = 2,
+                  .latent = 32,
+                  .latent_hw = 8,
+                  .flow_scale = 2.0f,
+                  .mask_bias = 3.0f,
+                  .blur_sigma = 3.0f};
   return c;
 }
 
 const char *dyn_config_diff(const dyn_config *a, const dyn_config *b) {
   return a->context != b->context         ? "context"
          : a->latent != b->latent         ? "latent"
+         : a->latent_hw != b->latent_hw   ? "latent_hw"
          : a->flow_scale != b->flow_scale ? "flow_scale"
          : a->mask_bias != b->mask_bias   ? "mask_bias"
          : a->blur_sigma != b->blur_sigma ? "blur"
@@ -58,6 +62,8 @@ bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz) {
     return mb_fail(err, err_sz, "context frames %d (must be 1 or 2)", c->context);
   if (c->latent < 4 || c->latent > 256)
     return mb_fail(err, err_sz, "latent channels %d (must be 4 .. 256)", c->latent);
+  if (c->latent_hw != 8 && c->latent_hw != 16)
+    return mb_fail(err, err_sz, "latent grid %d (must be 8 or 16)", c->latent_hw);
   if (!(c->flow_scale > 0 && c->flow_scale <= 64))
     return mb_fail(err, err_sz, "flow scale %g (must be in (0, 64])", c->flow_scale);
   if (!(fabsf(c->mask_bias) <= 20))
@@ -74,17 +80,21 @@ static double conv_flops(int cin, int cout, int k, int out_pixels) {
 }
 
 dyn_flops dyn_model_flops(const dyn_config *c) {
-  int K = c->context, L = c->latent;
+  int K = c->context, L = c->latent, G = c->latent_hw, lp = G * G;
   dyn_flops f;
   f.encode = conv_flops(3 * K + 2, ENC1_C, 4, 32 * 32) + conv_flops(ENC1_C, ENC2_C, 4, 16 * 16) +
-             conv_flops(ENC2_C, ENC3_C, 4, 8 * 8) + conv_flops(ENC3_C, L, 3, 8 * 8) +
              conv_flops(ENC2_C, DEC1_C, 3, 16 * 16) + conv_flops(ENC1_C, DEC2_C, 3, 32 * 32);
+  if (G == 8)
+    f.encode += conv_flops(ENC2_C, ENC3_C, 4, 8 * 8) + conv_flops(ENC3_C, L, 3, 8 * 8);
+  else
+    f.encode += conv_flops(ENC2_C, L, 3, 16 * 16);
   /* FiLM linear, two 3x3 convs, scale/shift/leaky/residual (4 per latent value). */
-  f.step =
-      2.0 * DYN_ACTION_DIM * 2 * L + 2 * conv_flops(L, L, 3, LATENT_PIX) + 4.0 * L * LATENT_PIX;
-  /* Three transposed convs (counted over their input pixels), skip adds and leakys, then per
-   * output value: warp (4 taps x 2 + weights), composite 3, sigmoid ~4 per pixel. */
-  f.decode = conv_flops(L, DEC1_C, 4, 8 * 8) + conv_flops(DEC1_C, DEC2_C, 4, 16 * 16) +
+  f.step = 2.0 * DYN_ACTION_DIM * 2 * L + 2 * conv_flops(L, L, 3, lp) + 4.0 * L * lp;
+  /* The first decoder layer (a transposed conv counted over its input pixels, or a 3x3 conv at
+   * 16 x 16), two transposed convs, skip adds and leakys, then per output value: warp (4 taps x 2
+   * + weights), composite 3, sigmoid ~4 per pixel. */
+  f.decode = (G == 8 ? conv_flops(L, DEC1_C, 4, 8 * 8) : conv_flops(L, DEC1_C, 3, 16 * 16)) +
+             conv_flops(DEC1_C, DEC2_C, 4, 16 * 16) +
              conv_flops(DEC2_C, out_channels(c), 4, 32 * 32) +
              2.0 * (DEC1_C * 256 + DEC2_C * 1024) + IMG_PIXELS * (3 * (8.0 + 3) + 8 + 4);
   if (c->blur_sigma > 0) {
@@ -151,8 +161,10 @@ dyn_model *dyn_model_create(cmp_ctx *ctx, const dyn_config *cfg, uint64_t seed, 
   nn_add_act(m->encoder, CMP_ACT_LEAKY_RELU, LEAKY);
   nn_add_conv(m->encoder, ENC2_C, 4, 2, 1);
   nn_add_act(m->encoder, CMP_ACT_LEAKY_RELU, LEAKY);
-  nn_add_conv(m->encoder, ENC3_C, 4, 2, 1);
-  nn_add_act(m->encoder, CMP_ACT_LEAKY_RELU, LEAKY);
+  if (cfg->latent_hw == 8) {
+    nn_add_conv(m->encoder, ENC3_C, 4, 2, 1);
+    nn_add_act(m->encoder, CMP_ACT_LEAKY_RELU, LEAKY);
+  }
   nn_add_conv(m->encoder, L, 3, 1, 1);
 
   m->skip16 = nn_model_create(ctx, "skip16", ENC2_C, 16, 16);
@@ -160,15 +172,19 @@ dyn_model *dyn_model_create(cmp_ctx *ctx, const dyn_config *cfg, uint64_t seed, 
   m->skip32 = nn_model_create(ctx, "skip32", ENC1_C, 32, 32);
   nn_add_conv(m->skip32, DEC2_C, 3, 1, 1);
 
-  m->cell = nn_model_create(ctx, "cell", L, DYN_LATENT_HW, DYN_LATENT_HW);
+  int G = cfg->latent_hw;
+  m->cell = nn_model_create(ctx, "cell", L, G, G);
   nn_add_conv(m->cell, L, 3, 1, 1);
   nn_add_act(m->cell, CMP_ACT_LEAKY_RELU, LEAKY);
   nn_add_conv(m->cell, L, 3, 1, 1);
   m->film = nn_model_create(ctx, "film", DYN_ACTION_DIM, 1, 1);
   nn_add_linear(m->film, 2 * L);
 
-  m->decoder = nn_model_create(ctx, "decoder", L, DYN_LATENT_HW, DYN_LATENT_HW);
-  nn_add_convt(m->decoder, DEC1_C, 4, 2, 1);
+  m->decoder = nn_model_create(ctx, "decoder", L, G, G);
+  if (G == 8)
+    nn_add_convt(m->decoder, DEC1_C, 4, 2, 1);
+  else
+    nn_add_conv(m->decoder, DEC1_C, 3, 1, 1);
   nn_add_act(m->decoder, CMP_ACT_LEAKY_RELU, LEAKY);
   nn_add_convt(m->decoder, DEC2_C, 4, 2, 1);
   nn_add_act(m->decoder, CMP_ACT_LEAKY_RELU, LEAKY);
@@ -260,6 +276,8 @@ void dyn_write_meta(const dyn_config *c, st_writer *w) {
   st_add_metadata(w, "dyn_context", v);
   snprintf(v, sizeof v, "%d", c->latent);
   st_add_metadata(w, "dyn_latent", v);
+  snprintf(v, sizeof v, "%d", c->latent_hw);
+  st_add_metadata(w, "dyn_latent_hw", v);
   snprintf(v, sizeof v, "%.9g", c->flow_scale);
   st_add_metadata(w, "dyn_flow_scale", v);
   snprintf(v, sizeof v, "%.9g", c->mask_bias);
@@ -284,7 +302,7 @@ bool dyn_read_meta(const st_file *f, dyn_config *c, char *err, size_t err_sz) {
   if (!kind || strcmp(kind, "dynamics"))
     return mb_fail(err, err_sz, "%s: holds %s%s, not a dynamics model", f->path,
                    kind ? "a network of kind " : "no MBOLD network", kind ? kind : "");
-  double k = 0, l = 0, fs = 0, mb = 0, bs = 0;
+  double k = 0, l = 0, fs = 0, mb = 0, bs = 0, g = 8;
   if (!meta_number(f, "dyn_context", &k, err, err_sz) ||
       !meta_number(f, "dyn_latent", &l, err, err_sz) ||
       !meta_number(f, "dyn_flow_scale", &fs, err, err_sz) ||
@@ -293,13 +311,17 @@ bool dyn_read_meta(const st_file *f, dyn_config *c, char *err, size_t err_sz) {
   /* Checkpoints from before the blurred warp existed have no blur. */
   if (st_metadata(f, "dyn_blur_sigma") && !meta_number(f, "dyn_blur_sigma", &bs, err, err_sz))
     return false;
+  /* ... and those from before the 16 x 16 grid, an 8 x 8 one. */
+  if (st_metadata(f, "dyn_latent_hw") && !meta_number(f, "dyn_latent_hw", &g, err, err_sz))
+    return false;
   dyn_config r = {.context = (int)k,
                   .latent = (int)l,
+                  .latent_hw = (int)g,
                   .flow_scale = (float)fs,
                   .mask_bias = (float)mb,
                   .blur_sigma = (float)bs};
   char why[256];
-  if (k != (int)k || l != (int)l || !dyn_config_check(&r, why, sizeof why))
+  if (k != (int)k || l != (int)l || g != (int)g || !dyn_config_check(&r, why, sizeof why))
     return mb_fail(err, err_sz, "%s: invalid architecture: %s", f->path, why);
   *c = r;
   return true;
@@ -330,7 +352,8 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   d->horizon = horizon;
   d->max_decode = max_decode;
   d->train = train;
-  int K = m->cfg.context, L = m->cfg.latent, C = max_ctx, R = max_rollouts, D = max_decode;
+  int K = m->cfg.context, L = m->cfg.latent, G = m->cfg.latent_hw, C = max_ctx, R = max_rollouts,
+      D = max_decode;
   int S = train ? horizon : 1;
   cmp_arena *a = d->arena = cmp_arena_create(m->ctx, CMP_ARENA_ACTIVATIONS, 1u << 22);
   d->x = cmp_arena_tensor(a, C, 3 * K + 2, DYN_IMAGE, DYN_IMAGE);
@@ -340,16 +363,16 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   d->s32 = cmp_arena_tensor(a, C, ENC1_C, 32, 32);
   d->s16 = cmp_arena_tensor(a, C, ENC2_C, 16, 16);
   d->e8 = cmp_arena_tensor(a, C, ENC3_C, 8, 8);
-  d->h0 = cmp_arena_tensor(a, C, L, 8, 8);
+  d->h0 = cmp_arena_tensor(a, C, L, G, G);
   d->k16 = cmp_arena_tensor(a, C, DEC1_C, 16, 16);
   d->k32 = cmp_arena_tensor(a, C, DEC2_C, 32, 32);
   d->act = cmp_arena_tensor(a, horizon * R, DYN_ACTION_DIM, 1, 1);
-  d->h = cmp_arena_tensor(a, (horizon + 1) * R, L, 8, 8);
+  d->h = cmp_arena_tensor(a, (horizon + 1) * R, L, G, G);
   d->fa = cmp_arena_tensor(a, S * R, 2 * L, 1, 1);
   d->fs = cmp_arena_tensor(a, S * R, L, 1, 1);
   d->fb = cmp_arena_tensor(a, S * R, L, 1, 1);
-  d->u = cmp_arena_tensor(a, S * R, L, 8, 8);
-  d->z = cmp_arena_tensor(a, S * R, L, 8, 8);
+  d->u = cmp_arena_tensor(a, S * R, L, G, G);
+  d->z = cmp_arena_tensor(a, S * R, L, G, G);
   d->p1 = cmp_arena_tensor(a, D, DEC1_C, 16, 16);
   d->p2 = cmp_arena_tensor(a, D, DEC2_C, 32, 32);
   d->o = cmp_arena_tensor(a, D, out_channels(&m->cfg), DYN_IMAGE, DYN_IMAGE);
@@ -384,14 +407,14 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
     d->dq2 = cmp_arena_tensor(a, D, DEC2_C, 32, 32);
     d->dp1 = cmp_arena_tensor(a, D, DEC1_C, 16, 16);
     d->dq1 = cmp_arena_tensor(a, D, DEC1_C, 16, 16);
-    d->dh = cmp_arena_tensor(a, (horizon + 1) * R, L, 8, 8);
-    d->dz = cmp_arena_tensor(a, R, L, 8, 8);
-    d->dv = cmp_arena_tensor(a, R, L, 8, 8);
-    d->du = cmp_arena_tensor(a, R, L, 8, 8);
+    d->dh = cmp_arena_tensor(a, (horizon + 1) * R, L, G, G);
+    d->dz = cmp_arena_tensor(a, R, L, G, G);
+    d->dv = cmp_arena_tensor(a, R, L, G, G);
+    d->du = cmp_arena_tensor(a, R, L, G, G);
     d->dfs = cmp_arena_tensor(a, R, L, 1, 1);
     d->dfb = cmp_arena_tensor(a, R, L, 1, 1);
     d->dfa = cmp_arena_tensor(a, R, 2 * L, 1, 1);
-    d->dh0 = cmp_arena_tensor(a, C, L, 8, 8);
+    d->dh0 = cmp_arena_tensor(a, C, L, G, G);
     d->dk16 = cmp_arena_tensor(a, C, DEC1_C, 16, 16);
     d->dk32 = cmp_arena_tensor(a, C, DEC2_C, 32, 32);
     d->de8 = cmp_arena_tensor(a, C, ENC3_C, 8, 8);
@@ -455,8 +478,11 @@ void dyn_encode(dyn_data *d, const uint8_t *frames, int ni) {
   const nn_model *e = m->encoder;
   cmp_conv2d_fwd_act(ctx, &x, W(e, 0), B(e, 0), &s32, CP(e, 0), &LEAKY_FUSED);
   cmp_conv2d_fwd_act(ctx, &s32, W(e, 2), B(e, 2), &s16, CP(e, 2), &LEAKY_FUSED);
-  cmp_conv2d_fwd_act(ctx, &s16, W(e, 4), B(e, 4), &e8, CP(e, 4), &LEAKY_FUSED);
-  cmp_conv2d_fwd(ctx, &e8, W(e, 6), B(e, 6), &h0, CP(e, 6));
+  if (m->cfg.latent_hw == 8) {
+    cmp_conv2d_fwd_act(ctx, &s16, W(e, 4), B(e, 4), &e8, CP(e, 4), &LEAKY_FUSED);
+    cmp_conv2d_fwd(ctx, &e8, W(e, 6), B(e, 6), &h0, CP(e, 6));
+  } else
+    cmp_conv2d_fwd(ctx, &s16, W(e, 4), B(e, 4), &h0, CP(e, 4));
   cmp_conv2d_fwd(ctx, &s16, W(m->skip16, 0), B(m->skip16, 0), &k16, CP(m->skip16, 0));
   cmp_conv2d_fwd(ctx, &s32, W(m->skip32, 0), B(m->skip32, 0), &k32, CP(m->skip32, 0));
   d->ni = ni;
@@ -516,7 +542,10 @@ const cmp_tensor *dyn_decode(dyn_data *d, int first, int count) {
              o = rows(&d->o, 0, n), flow = rows(&d->flow, 0, n), mask = rows(&d->mask, 0, n),
              gen = rows(&d->gen, 0, n), diff = rows(&d->diff, 0, n), y = rows(&d->y, 0, n),
              k16 = rows(&d->k16, 0, ni), k32 = rows(&d->k32, 0, ni), last = rows(&d->last, 0, ni);
-  cmp_convt2d_fwd(ctx, &hs, W(dc, 0), B(dc, 0), &p1, CP(dc, 0));
+  if (m->cfg.latent_hw == 8)
+    cmp_convt2d_fwd(ctx, &hs, W(dc, 0), B(dc, 0), &p1, CP(dc, 0));
+  else
+    cmp_conv2d_fwd(ctx, &hs, W(dc, 0), B(dc, 0), &p1, CP(dc, 0));
   cmp_broadcast(ctx, &k16, n / ni, ctx_inner(&k16, ni), false, &p1, 1.0f);
   leaky(ctx, &p1);
   cmp_convt2d_fwd(ctx, &p1, W(dc, 2), B(dc, 2), &p2, CP(dc, 2));
@@ -668,9 +697,14 @@ float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight) {
   cmp_convt2d_bwd_data(ctx, &dq2, W(dc, 2), &dp1, CP(dc, 2), 0.0f);
   leaky_bwd(ctx, &p1, &dp1, &dq1);
   cmp_reduce(ctx, &dq1, n / ni, ctx_inner(&dk16, ni), false, &dk16, 0.0f);
-  cmp_convt2d_bwd_weight(ctx, &dq1, &hs, GW(dc, 0), GB(dc, 0), CP(dc, 0), 1.0f);
   cmp_tensor dhs = rows(&d->dh, nr, n), dh0r = rows(&d->dh, 0, nr);
-  cmp_convt2d_bwd_data(ctx, &dq1, W(dc, 0), &dhs, CP(dc, 0), 0.0f);
+  if (m->cfg.latent_hw == 8) {
+    cmp_convt2d_bwd_weight(ctx, &dq1, &hs, GW(dc, 0), GB(dc, 0), CP(dc, 0), 1.0f);
+    cmp_convt2d_bwd_data(ctx, &dq1, W(dc, 0), &dhs, CP(dc, 0), 0.0f);
+  } else {
+    cmp_conv2d_bwd_weight(ctx, &dq1, &hs, GW(dc, 0), GB(dc, 0), CP(dc, 0), 1.0f);
+    cmp_conv2d_bwd_data(ctx, &dq1, W(dc, 0), &dhs, CP(dc, 0), 0.0f);
+  }
   cmp_fill(ctx, &dh0r, 0.0f);
 
   /* The cell, backwards through time: dh holds the full gradient of h_(t+1) when step t runs. */
@@ -703,11 +737,16 @@ float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight) {
              e8 = rows(&d->e8, 0, ni), de8 = rows(&d->de8, 0, ni), dq8 = rows(&d->dq8, 0, ni),
              ds16 = rows(&d->ds16, 0, ni), dq16 = rows(&d->dq16, 0, ni),
              ds32 = rows(&d->ds32, 0, ni), dq32 = rows(&d->dq32, 0, ni);
-  cmp_conv2d_bwd_weight(ctx, &dh0, &e8, GW(e, 6), GB(e, 6), CP(e, 6), 1.0f);
-  cmp_conv2d_bwd_data(ctx, &dh0, W(e, 6), &de8, CP(e, 6), 0.0f);
-  leaky_bwd(ctx, &e8, &de8, &dq8);
-  cmp_conv2d_bwd_weight(ctx, &dq8, &s16, GW(e, 4), GB(e, 4), CP(e, 4), 1.0f);
-  cmp_conv2d_bwd_data(ctx, &dq8, W(e, 4), &ds16, CP(e, 4), 0.0f);
+  if (m->cfg.latent_hw == 8) {
+    cmp_conv2d_bwd_weight(ctx, &dh0, &e8, GW(e, 6), GB(e, 6), CP(e, 6), 1.0f);
+    cmp_conv2d_bwd_data(ctx, &dh0, W(e, 6), &de8, CP(e, 6), 0.0f);
+    leaky_bwd(ctx, &e8, &de8, &dq8);
+    cmp_conv2d_bwd_weight(ctx, &dq8, &s16, GW(e, 4), GB(e, 4), CP(e, 4), 1.0f);
+    cmp_conv2d_bwd_data(ctx, &dq8, W(e, 4), &ds16, CP(e, 4), 0.0f);
+  } else {
+    cmp_conv2d_bwd_weight(ctx, &dh0, &s16, GW(e, 4), GB(e, 4), CP(e, 4), 1.0f);
+    cmp_conv2d_bwd_data(ctx, &dh0, W(e, 4), &ds16, CP(e, 4), 0.0f);
+  }
   cmp_conv2d_bwd_weight(ctx, &dk16, &s16, GW(m->skip16, 0), GB(m->skip16, 0), CP(m->skip16, 0),
                         1.0f);
   cmp_conv2d_bwd_data(ctx, &dk16, W(m->skip16, 0), &ds16, CP(m->skip16, 0), 1.0f);

@@ -4,18 +4,20 @@
  * conditioned on the actions, and a frame is only decoded to pixels when someone asks for it (the
  * planner scores the final frame only).
  *
- * Architecture (L latent channels, leaky = LeakyReLU(0.2); PyTorch names and layouts):
+ * Architecture (L latent channels on a G x G grid, G = 8 by default, leaky = LeakyReLU(0.2);
+ * PyTorch names and layouts):
  * - encoder: [3K + 2, 64, 64] = the context frames (oldest first, pixels / 255) and x, y
  *   coordinates in [-1, 1]. "encoder": 0 conv 4x4/2 -> 32 @ 32x32, 1 leaky (= s32), 2 conv 4x4/2
  *   -> 64 @ 16x16, 3 leaky (= s16), 4 conv 4x4/2 -> 64 @ 8x8, 5 leaky, 6 conv 3x3 -> L @ 8x8 = h_0.
+ *   G = 16 stops a stage earlier: 4 conv 3x3 of s16 -> L @ 16x16 = h_0.
  * - skips: "skip16" conv 3x3 of s16 -> 32 @ 16x16 and "skip32" conv 3x3 of s32 -> 16 @ 32x32,
  *   once per context, added inside the decoder of every frame of that context (a conv over
  *   [decoded | skip] is the sum of two convs, and the skip half does not change over time).
  * - cell: h_(t+1) = h_t + conv3x3(leaky(conv3x3(h_t) * s(a_t) + b(a_t))); "cell": 0 conv,
  *   1 leaky, 2 conv; "film": 0 linear 4 -> 2L = [s | b] per channel (s's bias starts at 1).
- * - decoder: "decoder": 0 convT 4x4/2 L -> 32 @ 16x16 (+ skip16), 1 leaky, 2 convT 32 -> 16 @
- *   32x32 (+ skip32), 3 leaky, 4 convT 16 -> 6 @ 64x64 = [flow x, flow y, mask, r, g, b], and a
- *   7th channel, sharpness, with blur.
+ * - decoder: "decoder": 0 convT 4x4/2 L -> 32 @ 16x16 (G = 16: conv 3x3, same output) (+ skip16),
+ *   1 leaky, 2 convT 32 -> 16 @ 32x32 (+ skip32), 3 leaky, 4 convT 16 -> 6 @ 64x64 = [flow x,
+ *   flow y, mask, r, g, b], and a 7th channel, sharpness, with blur.
  * - frame: W = warp(last context frame, flow_scale * flow) (cmp_warp_fwd), m = sigmoid(mask),
  *   frame = m * W + (1 - m) * [r, g, b]: the static background and anything that only moves is
  *   copied sharp from the context; what appears is generated. With blur_sigma > 0,
@@ -33,6 +35,8 @@
  * replan. A plan of 200 x 13 with only the final frames decoded: 200 x (13 x 2.37 + 10.4) M =
  * 8.2 GFLOP, i.e. 3.2 MFLOP per predicted step per candidate; the budget of 300 ms holds at 28
  * GFLOP/s, about a third of what the CPU backend reaches on these layers on 2 idle cores.
+ * G = 16 with L = 16 has the same cell cost (4 times the pixels, a quarter of L^2): a latent cell
+ * covers 4 x 4 pixels instead of 8 x 8, for the position of small objects such as a pushed block.
  *
  * Training (dyn_decode of every step after dyn_rollout, then dyn_backward) rolls out from the
  * context exactly as planning does: the model always continues from its own latent predictions,
@@ -51,23 +55,23 @@
 #define DYN_IMAGE       64 /* frames are DYN_IMAGE x DYN_IMAGE x 3 uint8 */
 #define DYN_FRAME_BYTES (DYN_IMAGE * DYN_IMAGE * 3)
 #define DYN_ACTION_DIM  4
-#define DYN_LATENT_HW   8 /* latent grid */
 #define DYN_MAX_CONTEXT 2
 
 typedef struct dyn_config {
   int context;      /* K: context frames (1 or 2) */
   int latent;       /* L: latent channels (4 .. 256) */
+  int latent_hw;    /* G: latent grid, 8 (three stride-2 stages) or 16 (two) */
   float flow_scale; /* pixels of displacement per unit of the flow output */
   float mask_bias;  /* initial bias of the mask logit (> 0 starts near copy-the-last-frame) */
   float blur_sigma; /* > 0: also warp a Gaussian-blurred context (pixels), mixed in per pixel */
 } dyn_config;
 
-/* The defaults: K = 2, L = 32, flow scale 2, mask bias 3, blur sigma 3 (pixels). */
+/* The defaults: K = 2, L = 32, G = 8, flow scale 2, mask bias 3, blur sigma 3 (pixels). */
 dyn_config dyn_config_default(void);
 /* One line naming the first invalid field, or true. */
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz);
-/* The first field in which two architectures differ ("context", "latent", "flow_scale",
- * "mask_bias", "blur"), or NULL when they are the same. */
+/* The first field in which two architectures differ ("context", "latent", "latent_hw",
+ * "flow_scale", "mask_bias", "blur"), or NULL when they are the same. */
 const char *dyn_config_diff(const dyn_config *a, const dyn_config *b);
 
 /* Floating-point operations (a multiply-add counts 2) of the pieces of a prediction. */
@@ -140,17 +144,17 @@ typedef struct dyn_data {
   cmp_tensor lastb; /* [max_ctx, 3, 64, 64] it blurred (blur only) */
   cmp_tensor s32;   /* [max_ctx, 32, 32, 32] encoder layer 1 output */
   cmp_tensor s16;   /* [max_ctx, 64, 16, 16] encoder layer 3 output */
-  cmp_tensor e8;    /* [max_ctx, 64, 8, 8] encoder layer 5 output */
-  cmp_tensor h0;    /* [max_ctx, L, 8, 8] the context's latent */
+  cmp_tensor e8;    /* [max_ctx, 64, 8, 8] encoder layer 5 output (G = 8 only) */
+  cmp_tensor h0;    /* [max_ctx, L, G, G] the context's latent */
   cmp_tensor k16;   /* [max_ctx, 32, 16, 16] skip16 */
   cmp_tensor k32;   /* [max_ctx, 16, 32, 32] skip32 */
   /* rollout, time-major */
   cmp_tensor act;    /* [horizon * max_rollouts, 4] actions */
-  cmp_tensor h;      /* [(horizon + 1) * max_rollouts, L, 8, 8] latents h_0 .. h_T */
+  cmp_tensor h;      /* [(horizon + 1) * max_rollouts, L, G, G] latents h_0 .. h_T */
   cmp_tensor fa;     /* [S * max_rollouts, 2L] FiLM outputs; S = horizon (train) or 1 */
   cmp_tensor fs, fb; /* [S * max_rollouts, L, 1, 1] FiLM scale and shift */
-  cmp_tensor u;      /* [S * max_rollouts, L, 8, 8] cell conv 0 output */
-  cmp_tensor z;      /* [S * max_rollouts, L, 8, 8] leaky(u * fs + fb) */
+  cmp_tensor u;      /* [S * max_rollouts, L, G, G] cell conv 0 output */
+  cmp_tensor z;      /* [S * max_rollouts, L, G, G] leaky(u * fs + fb) */
   /* decoder, max_decode frames */
   cmp_tensor p1;   /* [max_decode, 32, 16, 16] decoder layer 1 output */
   cmp_tensor p2;   /* [max_decode, 16, 32, 32] decoder layer 3 output */
@@ -170,7 +174,7 @@ typedef struct dyn_data {
   cmp_tensor weight;                           /* [max_decode, 1, 64, 64] change weights */
   cmp_tensor dflow, dmask, dlogit, dout;       /* [max_decode, 2 | 1 | 1 | 6, 64, 64] */
   cmp_tensor dp2, dq2, dp1, dq1;               /* decoder: after / before each leaky */
-  cmp_tensor dh;                               /* [(horizon + 1) * max_rollouts, L, 8, 8] */
+  cmp_tensor dh;                               /* [(horizon + 1) * max_rollouts, L, G, G] */
   cmp_tensor dz, dv, du, dfs, dfb, dfa;        /* one step's cell gradients [max_rollouts, ...] */
   cmp_tensor dh0, dk16, dk32;                  /* [max_ctx, ...] */
   cmp_tensor dsb, dwb, dm2, dlogit2;           /* blur only: gradients of sb, wb, m2, its logit */

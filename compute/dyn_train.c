@@ -387,9 +387,9 @@ bool dyn_trainer_load(dyn_trainer *t, const char *path, char *err, size_t err_sz
   bool ok = dyn_read_meta(f, &c, err, err_sz);
   const char *differs = ok ? dyn_config_diff(&c, &t->p.model) : NULL;
   if (differs)
-    ok =
-        mb_fail(err, err_sz, "%s: architecture (context %d, latent %d) differs from the run's (%s)",
-                path, c.context, c.latent, differs);
+    ok = mb_fail(err, err_sz,
+                 "%s: architecture (context %d, latent %d on %dx%d) differs from the run's (%s)",
+                 path, c.context, c.latent, c.latent_hw, c.latent_hw, differs);
   if (ok) ok = dyn_model_read(t->model, f, "", err, err_sz);
   for (int i = 0; ok && i < DYN_PARTS; i++) {
     char prefix[NN_NAME_MAX + 16];
@@ -412,6 +412,7 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_begin_object(&w);
   mb_jw_kv_int(&w, "context", p->model.context);
   mb_jw_kv_int(&w, "latent", p->model.latent);
+  mb_jw_kv_int(&w, "latent_hw", p->model.latent_hw);
   mb_jw_key(&w, "flow_scale");
   mb_jw_float(&w, p->model.flow_scale);
   mb_jw_key(&w, "mask_bias");
@@ -508,10 +509,11 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
        get_num(j, "log_every", &v[9], run_dir, err, err_sz) &&
        get_num(j, "checkpoint_every", &v[10], run_dir, err, err_sz) &&
        get_num(j, "eval_every", &v[11], run_dir, err, err_sz);
-  double vw = r.val_windows, inter = 0, inter_m = r.interaction_m, decay = 1, cw = 0;
+  double vw = r.val_windows, inter = 0, inter_m = r.interaction_m, decay = 1, cw = 0, grid = 8;
   /* Runs from before interaction sampling, the decay and change weights trained uniformly at a
    * constant rate on the plain loss, from PyTorch's initialisation. */
   if (ok) {
+    mb_json_as_number(mb_json_get(m, "latent_hw"), &grid); /* 8 x 8 before it was a choice */
     mb_json_as_number(mb_json_get(j, "change_weight"), &cw);
     const char *init = mb_json_as_string(mb_json_get(j, "init"));
     snprintf(r.init, sizeof r.init, "%s", init ? init : "");
@@ -524,6 +526,7 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
   if (!ok) return false;
   r.model.context = (int)v[0];
   r.model.latent = (int)v[1];
+  r.model.latent_hw = (int)grid;
   r.model.flow_scale = (float)v[2];
   r.model.mask_bias = (float)v[3];
   r.model.blur_sigma = (float)v[12];
@@ -616,10 +619,10 @@ static st_file *open_init(const char *dir, const dyn_config *want, char *err, si
   bool ok = f && dyn_read_meta(f, &have, err, err_sz);
   if (ok && dyn_config_diff(&have, want))
     ok = mb_fail(err, err_sz,
-                 "--init %s: its model (context %d, latent %d, blur %g) is not the one asked for "
-                 "(context %d, latent %d, blur %g)",
-                 ckpt, have.context, have.latent, have.blur_sigma, want->context, want->latent,
-                 want->blur_sigma);
+                 "--init %s: its model (context %d, latent %d on %dx%d, blur %g) is not the one "
+                 "asked for (context %d, latent %d on %dx%d, blur %g)",
+                 ckpt, have.context, have.latent, have.latent_hw, have.latent_hw, have.blur_sigma,
+                 want->context, want->latent, want->latent_hw, want->latent_hw, want->blur_sigma);
   free(ckpt);
   if (!ok) st_close(f);
   return ok ? f : NULL;

@@ -33,9 +33,10 @@ static float *download(const cmp_tensor *t) {
   return v;
 }
 
-static void test_shapes_and_paths(void) {
+static void test_shapes_and_paths(int grid) {
   char err[256];
   dyn_config cfg = dyn_config_default();
+  cfg.latent_hw = grid;
   dyn_model *m = dyn_model_create(g_ctx, &cfg, 5, false, err, sizeof err);
   CHECK_MSG(m, "%s", err);
   if (!m) return;
@@ -177,10 +178,11 @@ static int change_weights(grad_case *g, int K, float cw) {
 /* Backward against central finite differences of the loss; with change_weight > 0, of the loss
  * weighted by the change weights of the unperturbed prediction (the weights are constants of the
  * step, as in dyn_backward). */
-static void test_gradients(float blur, float change_weight) {
+static void test_gradients(float blur, float change_weight, int grid) {
   char err[256];
   dyn_config cfg = dyn_config_default();
   cfg.latent = 8;
+  cfg.latent_hw = grid;
   cfg.mask_bias = 0.5f; /* both branches matter */
   cfg.flow_scale = 3.0f;
   cfg.blur_sigma = blur;
@@ -222,8 +224,18 @@ static void test_gradients(float blur, float change_weight) {
     nn_model *part = g.m->parts[p];
     int np = part->params.c;
     float *w = download(&part->params), *gr = download(&part->grads);
-    /* The largest few gradients, and a few spread-out ones. */
-    int idx[8], ni = 0;
+    /* The largest gradient of every tensor (a tensor whose gradient is missing has none), the
+     * largest few of the part, and a few spread-out ones. */
+    int idx[8 + NN_MAX_TENSORS], ni = 0;
+    for (int t = 0; t < part->ntensors; t++) {
+      const nn_named *nt = &part->tensors[t];
+      if (!nt->trainable) continue;
+      int o = (int)(nt->value.off - part->params.off), sz = (int)cmp_numel(&nt->value), best = o;
+      for (int i = o; i < o + sz; i++)
+        if (fabsf(gr[i]) > fabsf(gr[best])) best = i;
+      CHECK_MSG(gr[best] != 0.0f, "%s: no gradient reaches %s", part->prefix, nt->name);
+      idx[ni++] = best;
+    }
     for (int k = 0; k < 4; k++) {
       int best = -1;
       for (int i = 0; i < np; i++) {
@@ -234,7 +246,8 @@ static void test_gradients(float blur, float change_weight) {
       idx[ni++] = best;
     }
     for (int k = 0; k < 4; k++) idx[ni++] = (int)(((size_t)k * 7919 + 13) % (size_t)np);
-    double gmax = fabs(gr[idx[0]]);
+    double gmax = 0;
+    for (int k = 0; k < ni; k++) gmax = fmax(gmax, fabs(gr[idx[k]]));
     int bad = 0;
     for (int k = 0; k < ni; k++) {
       int i = idx[k];
@@ -301,6 +314,7 @@ static void test_save_load(void) {
   close(fd);
   dyn_config cfg = dyn_config_default();
   cfg.latent = 12;
+  cfg.latent_hw = 16;
   dyn_model *a = dyn_model_create(g_ctx, &cfg, 1, false, err, sizeof err);
   st_writer *w = st_writer_create();
   dyn_write_meta(&cfg, w);
@@ -312,7 +326,8 @@ static void test_save_load(void) {
   CHECK_MSG(f, "%s", err);
   dyn_config got;
   CHECK(f && dyn_read_meta(f, &got, err, sizeof err));
-  CHECK(got.latent == 12 && got.context == cfg.context && got.flow_scale == cfg.flow_scale);
+  CHECK(got.latent == 12 && got.latent_hw == 16 && got.context == cfg.context &&
+        got.flow_scale == cfg.flow_scale);
   dyn_model *b = dyn_model_create(g_ctx, &got, 2, false, err, sizeof err);
   CHECK_MSG(dyn_model_read(b, f, "", err, sizeof err), "%s", err);
   for (int p = 0; p < DYN_PARTS; p++) {
@@ -326,7 +341,7 @@ static void test_save_load(void) {
   dyn_model *c = dyn_model_create(g_ctx, &big, 3, false, err, sizeof err);
   float *before = download(&c->encoder->params);
   CHECK(!dyn_model_read(c, f, "", err, sizeof err));
-  CHECK_MSG(strstr(err, "encoder.6.weight") != NULL, "error names the tensor: %s", err);
+  CHECK_MSG(strstr(err, "encoder.4.weight") != NULL, "error names the tensor: %s", err);
   float *after = download(&c->encoder->params);
   CHECK(!memcmp(before, after, cmp_numel(&c->encoder->params) * sizeof(float)));
   st_close(f);
@@ -348,6 +363,13 @@ static void test_save_load(void) {
   bad = cfg;
   bad.latent = 0;
   CHECK(!dyn_config_check(&bad, err, sizeof err) && strstr(err, "latent"));
+  bad = cfg;
+  bad.latent_hw = 4;
+  CHECK(!dyn_config_check(&bad, err, sizeof err) && strstr(err, "latent grid"));
+  CHECK(dyn_config_diff(&cfg, &big) && !strcmp(dyn_config_diff(&cfg, &big), "latent"));
+  big = cfg;
+  big.latent_hw = 8;
+  CHECK(dyn_config_diff(&cfg, &big) && !strcmp(dyn_config_diff(&cfg, &big), "latent_hw"));
 
   free(before), free(after);
   dyn_model_destroy(a), dyn_model_destroy(b), dyn_model_destroy(c);
@@ -379,9 +401,10 @@ static void test_backend(const char *name) {
   if (!other) return;
   fprintf(stderr, "test_dyn_model: comparing %s (%s) with the CPU\n", cmp_backend_name(other),
           cmp_device_name(other));
-  for (int blur = 0; blur < 2; blur++) {
+  for (int blur = 0; blur < 3; blur++) { /* no blur, blur, blur on the 16 x 16 grid */
     dyn_config cfg = dyn_config_default();
     cfg.latent = 8;
+    cfg.latent_hw = blur == 2 ? 16 : 8;
     cfg.mask_bias = 0.5f;
     cfg.blur_sigma = blur ? 2.0f : 0.0f;
     int ni = 2, nr = 4, T = 3;
@@ -437,10 +460,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "test_dyn_model: %s\n", err);
     return 1;
   }
-  test_shapes_and_paths();
-  test_gradients(0.0f, 0.0f);
-  test_gradients(1.5f, 0.0f);
-  test_gradients(1.5f, 10.0f);
+  test_shapes_and_paths(8);
+  test_shapes_and_paths(16);
+  test_gradients(0.0f, 0.0f, 8);
+  test_gradients(1.5f, 0.0f, 8);
+  test_gradients(1.5f, 10.0f, 8);
+  test_gradients(1.5f, 0.0f, 16);
   test_blur();
   test_save_load();
   for (int i = 1; i < argc; i++) test_backend(argv[i]);
