@@ -45,6 +45,12 @@ MBOLD_PROGRESS=json "$mbold" train dynamics --data "$d" --out "$tmp/runj" "${sma
 # Fine-tuning: a new run from another's weights, on the change-weighted loss.
 "$mbold" train dynamics --data "$d" --out "$tmp/ft" "${small[@]}" --init "$r" --change-weight 5 >"$tmp/out" 2>"$tmp/err" || { fail "fine-tune"; cat "$tmp/err" >&2; }
 grep -q '"change_weight": *5' "$tmp/ft/config.json" && grep -q "\"init\": *\"$r\"" "$tmp/ft/config.json" || fail "fine-tune config: $(cat "$tmp/ft/config.json")"
+# The 16 x 16 latent grid: recorded in the run, kept by --resume, read back by eval-dynamics.
+g="$tmp/g16"
+"$mbold" train dynamics --data "$d" --out "$g" "${small[@]}" --latent-grid 16 >"$tmp/out" 2>"$tmp/err" || { fail "train (grid 16)"; cat "$tmp/err" >&2; }
+grep -q '"latent_hw": *16' "$g/config.json" || fail "grid 16 config: $(cat "$g/config.json")"
+"$mbold" train dynamics --data "$d" --out "$g" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume (grid 16)"; cat "$tmp/err" >&2; }
+"$mbold" eval-dynamics --dynamics "$g" --data "$d" --json "$tmp/g.json" >"$tmp/out" 2>"$tmp/err" && grep -q '"step": *3' "$tmp/g.json" || { fail "eval-dynamics (grid 16)"; cat "$tmp/err" >&2; }
 "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/e.json" --png "$tmp/e.png" --strips 2 >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics"; cat "$tmp/err" >&2; }
 grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" || fail "eval JSON: $(head -c 300 "$tmp/e.json")"
 [ "$(head -c 8 "$tmp/e.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "filmstrip is not a PNG"
@@ -79,6 +85,7 @@ expect_bad "zero batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$n
 expect_bad "bad context" "context" -- "$mbold" train dynamics --data "$d" --out "$n" --context 3
 expect_bad "negative threads" "--threads" -- "$mbold" train dynamics --data "$d" --out "$n" --threads -1
 expect_bad "negative change weight" "change weight" -- "$mbold" train dynamics --data "$d" --out "$n" --change-weight -1
+expect_bad "bad latent grid" "latent grid" -- "$mbold" train dynamics --data "$d" --out "$n" --latent-grid 7
 expect_bad "init: no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$tmp/no-run"
 expect_bad "init: other model" "latent" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$r" --latent 12
 # (checked before the dataset is read: a missing file is not reached)
@@ -88,6 +95,7 @@ cp "$r/log.jsonl" "$tmp/log.before"
 expect_bad "existing run" "--resume" -- "$mbold" train dynamics --data "$d" --out "$r" "${small[@]}"
 expect_bad "resume other batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --batch 3
 expect_bad "resume other change weight" "change_weight" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --change-weight 2
+expect_bad "resume other latent grid" "latent_hw" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --latent-grid 16
 cmp -s "$r/log.jsonl" "$tmp/log.before" || fail "a refused run changed log.jsonl"
 expect_bad "resume no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$tmp/no-run" --resume
 
