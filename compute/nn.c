@@ -321,6 +321,15 @@ static void linear_cat_fwd(nn_data *d, const nn_layer *l, const cmp_tensor *x,
   cmp_gemm(ctx, false, true, nout, out, e, 1.0f, extra, e, &we, f + e, 1.0f, y, out);
 }
 
+/* Whether layer l is an activation another op can carry out (cmp_fused_act): ReLU or leaky ReLU,
+ * which the convolution and linear forwards store directly and the batch-norm backward takes the
+ * gradient back through. */
+static bool fusable_act(const nn_layer *l, cmp_fused_act *out) {
+  if (l->kind != NN_ACT || (l->act != CMP_ACT_RELU && l->act != CMP_ACT_LEAKY_RELU)) return false;
+  *out = (cmp_fused_act){l->act, l->alpha};
+  return true;
+}
+
 static const cmp_tensor *forward(nn_data *d, const cmp_tensor *x, const cmp_tensor *extra,
                                  int repeat, bool train) {
   nn_model *m = (nn_model *)d->model; /* batch norm running statistics are updated */
@@ -349,13 +358,10 @@ static const cmp_tensor *forward(nn_data *d, const cmp_tensor *x, const cmp_tens
     /* A ReLU after a convolution or a linear layer runs in place on its output: the layer stores
      * the activated values itself, and the activation layer is skipped. */
     cmp_fused_act fused;
-    const cmp_fused_act *act = NULL;
-    if ((l->kind == NN_CONV || l->kind == NN_LINEAR) && i + 1 < m->nlayers &&
-        m->layers[i + 1].kind == NN_ACT &&
-        (m->layers[i + 1].act == CMP_ACT_RELU || m->layers[i + 1].act == CMP_ACT_LEAKY_RELU)) {
-      fused = (cmp_fused_act){m->layers[i + 1].act, m->layers[i + 1].alpha};
-      act = &fused;
-    }
+    const cmp_fused_act *act = (l->kind == NN_CONV || l->kind == NN_LINEAR) && i + 1 < m->nlayers &&
+                                       fusable_act(&m->layers[i + 1], &fused)
+                                   ? &fused
+                                   : NULL;
     switch (l->kind) {
       case NN_CONV:
         cmp_conv2d_fwd_act(ctx, &in, &w->value, &b->value, &y, &l->conv, act);
@@ -463,12 +469,8 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
     /* A batch norm whose input is a ReLU's output (run in place) takes the gradient back through
      * the ReLU too (cmp_bn_bwd_ex), and the ReLU layer is skipped. */
     cmp_fused_act fused;
-    const cmp_fused_act *act = NULL;
-    if (l->kind == NN_BN && i >= 1 && m->layers[i - 1].kind == NN_ACT &&
-        (m->layers[i - 1].act == CMP_ACT_RELU || m->layers[i - 1].act == CMP_ACT_LEAKY_RELU)) {
-      fused = (cmp_fused_act){m->layers[i - 1].act, m->layers[i - 1].alpha};
-      act = &fused;
-    }
+    const cmp_fused_act *act =
+        l->kind == NN_BN && i >= 1 && fusable_act(&m->layers[i - 1], &fused) ? &fused : NULL;
     /* Where the input gradient goes: the output gradient of the layer before (before the fused
      * activation), or the caller's dx. */
     int below = act ? i - 1 : i;

@@ -11,19 +11,22 @@ typedef struct bn_args {
   int n, c;
   size_t hw;
   float momentum, eps, beta;
-  float pbeta; /* backward: dgamma, dbeta = new + pbeta * old (beta: dx's) */
-  int act;     /* backward: 0, or dx also through ReLU (1) / leaky ReLU (2) whose output is x */
-  float alpha; /* leaky ReLU's slope */
+  float pbeta;              /* backward: dgamma, dbeta = new + pbeta * old (beta: dx's) */
+  const cmp_fused_act *act; /* backward: NULL, or dx also through this activation (output x) */
 } bn_args;
 
-/* The activation's derivative at its output x (ReLU: 0 or 1; leaky: alpha or 1), for dx. */
+/* The activation's slope below zero (ReLU 0, leaky ReLU alpha), for dx. */
+static inline float act_neg(const bn_args *a) {
+  return a->act->act == CMP_ACT_RELU ? 0.0f : a->act->alpha;
+}
+/* The activation's derivative at its output x (1 above zero, act_neg below), for dx. */
 static inline float act_slope(const bn_args *a, float x) {
-  return a->act == 0 || x > 0.0f ? 1.0f : a->act == 1 ? 0.0f : a->alpha;
+  return !a->act || x > 0.0f ? 1.0f : act_neg(a);
 }
 static inline cpu_v8 act_slope8(const bn_args *a, cpu_v8 x) {
   cpu_v8 one = cpu_v8_set1(1.0f);
-  if (a->act == 0) return one;
-  return cpu_v8_select(x > cpu_v8_set1(0.0f), one, cpu_v8_set1(a->act == 1 ? 0.0f : a->alpha));
+  if (!a->act) return one;
+  return cpu_v8_select(x > cpu_v8_set1(0.0f), one, cpu_v8_set1(act_neg(a)));
 }
 
 /* Row reductions in 8 float lanes (a row is at most a feature map, so float partial sums are
@@ -280,10 +283,7 @@ void cpu_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                .hw = (size_t)x->h * x->w,
                .beta = dx_beta,
                .pbeta = param_beta,
-               .act = !act                       ? 0
-                      : act->act == CMP_ACT_RELU ? 1
-                                                 : 2,
-               .alpha = act ? act->alpha : 0.0f};
+               .act = act};
   if (a.hw == 1)
     bn_bwd_features(ctx, &a);
   else

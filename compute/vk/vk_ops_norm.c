@@ -91,7 +91,7 @@ static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
   vkb_in(refs, &n, dy, 1);
   vkb_in(refs, &n, dx, 2);
   const cmp_tensor *all[8] = {x, dy, dx, gamma, save_mean, save_invstd, dgamma, dbeta};
-  bool vec = bn_features_vec(x->c, all, 8) && vkb_al4(unused.off);
+  bool vec = bn_features_vec(x->c, all, 8); /* scratch pieces are 64-float aligned */
   vk_buf_ref rest[6] = {vkb_ssbo(b, dx, true, 0, &pc.dx_off),
                         vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
                         vkb_ssbo(b, save_mean, false, 2, &pc.mean_off),
