@@ -17,7 +17,7 @@ int app_train_dynamics(int argc, char **argv);
 
 int app_train_dynamics(int argc, char **argv) {
   const char *cmd = "train dynamics";
-  gchar *data = NULL, *out = NULL, *backend = NULL, *init = NULL;
+  gchar *data = NULL, *out = NULL, *backend = NULL, *init = NULL, *warp_source = NULL;
   gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
   gint batch = UNSET, latent = UNSET, latent_hw = UNSET, context = UNSET, threads = 0,
        log_every = UNSET, ckpt_every = UNSET, eval_every = UNSET;
@@ -37,7 +37,13 @@ int app_train_dynamics(int argc, char **argv) {
        "latent grid, 8 or 16 (default 8; 16 with --latent 16 costs the same per step)", "G"},
       {"context", 0, 0, G_OPTION_ARG_INT, &context, "context frames, 1 or 2 (default 2)", "K"},
       {"blur", 0, 0, G_OPTION_ARG_DOUBLE, &blur,
-       "also warp the context blurred by this sigma in pixels, 0 = off (default 3)", "SIGMA"},
+       "also warp the context blurred by this sigma in pixels, 0 = off (default 3; 0 with "
+       "--warp-source previous)",
+       "SIGMA"},
+      {"warp-source", 0, 0, G_OPTION_ARG_STRING, &warp_source,
+       "what each predicted frame warps: context (the last context frame, default) or previous "
+       "(the frame predicted before it)",
+       "S"},
       {"interaction", 0, 0, G_OPTION_ARG_DOUBLE, &interaction,
        "share of windows drawn among those where an object moves (default 0.5)", "F"},
       {"lr-decay-start", 0, 0, G_OPTION_ARG_DOUBLE, &decay,
@@ -110,6 +116,13 @@ int app_train_dynamics(int argc, char **argv) {
   if (latent != UNSET) p.model.latent = latent;
   if (latent_hw != UNSET) p.model.latent_hw = latent_hw;
   if (context != UNSET) p.model.context = context;
+  if (warp_source) {
+    if (!dyn_parse_warp_source(warp_source, &p.model.warp_prev)) {
+      app_bad_input(cmd, "--warp-source '%s' (must be context or previous)", warp_source);
+      goto done;
+    }
+    if (p.model.warp_prev && !resume && blur == UNSET) p.model.blur_sigma = 0.0f;
+  }
   if (blur != UNSET) p.model.blur_sigma = (float)blur;
   if (interaction != UNSET) p.interaction = (float)interaction;
   if (decay != UNSET) p.lr_decay_start = (float)decay;
@@ -118,20 +131,20 @@ int app_train_dynamics(int argc, char **argv) {
   if (log_every != UNSET) p.log_every = log_every;
   if (ckpt_every != UNSET) p.checkpoint_every = ckpt_every;
   if (eval_every != UNSET) p.eval_every = eval_every;
-  if (!dyn_train_params_check(&p, err, sizeof err)) {
-    app_bad_input(cmd, "%s", err);
-    goto done;
-  }
-  if (!resume && !dyn_train_check_init(&p, err, sizeof err)) { /* before reading the images */
-    app_bad_input(cmd, "%s", err);
-    goto done;
-  }
   char what[64];
   if (resume && !dyn_train_params_same(&p, &orig, what, sizeof what)) {
     app_bad_input(cmd,
                   "%s: the run was started with another '%s' (see its config.json); resume with "
                   "its settings",
                   out, what);
+    goto done;
+  }
+  if (!dyn_train_params_check(&p, err, sizeof err)) {
+    app_bad_input(cmd, "%s", err);
+    goto done;
+  }
+  if (!resume && !dyn_train_check_init(&p, err, sizeof err)) { /* before reading the images */
+    app_bad_input(cmd, "%s", err);
     goto done;
   }
 
@@ -200,5 +213,6 @@ done:
   g_free(out);
   g_free(backend);
   g_free(init);
+  g_free(warp_source);
   return rc;
 }

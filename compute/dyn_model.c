@@ -43,8 +43,19 @@ dyn_config dyn_config_default(void) {
                   .latent_hw = 8,
                   .flow_scale = 2.0f,
                   .mask_bias = 3.0f,
-                  .blur_sigma = 3.0f};
+                  .blur_sigma = 3.0f,
+                  .warp_prev = false};
   return c;
+}
+
+const char *dyn_warp_source_name(bool warp_prev) {
+  return warp_prev ? "previous" : "context";
+}
+
+bool dyn_parse_warp_source(const char *name, bool *warp_prev) {
+  if (strcmp(name, "context") && strcmp(name, "previous")) return false;
+  *warp_prev = !strcmp(name, "previous");
+  return true;
 }
 
 const char *dyn_config_diff(const dyn_config *a, const dyn_config *b) {
@@ -54,6 +65,7 @@ const char *dyn_config_diff(const dyn_config *a, const dyn_config *b) {
          : a->flow_scale != b->flow_scale ? "flow_scale"
          : a->mask_bias != b->mask_bias   ? "mask_bias"
          : a->blur_sigma != b->blur_sigma ? "blur"
+         : a->warp_prev != b->warp_prev   ? "warp_source"
                                           : NULL;
 }
 
@@ -70,6 +82,11 @@ bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz) {
     return mb_fail(err, err_sz, "mask bias %g (must be in [-20, 20])", c->mask_bias);
   if (!(c->blur_sigma >= 0 && blur_k(c->blur_sigma) <= BLUR_MAX_K))
     return mb_fail(err, err_sz, "blur sigma %g (must be in [0, 5])", c->blur_sigma);
+  if (c->warp_prev && c->blur_sigma > 0)
+    return mb_fail(err, err_sz,
+                   "blur sigma %g with frames warped from the previous frame (the blur would run "
+                   "on every predicted frame; use blur 0)",
+                   c->blur_sigma);
   return true;
 }
 
@@ -284,6 +301,7 @@ void dyn_write_meta(const dyn_config *c, st_writer *w) {
   st_add_metadata(w, "dyn_mask_bias", v);
   snprintf(v, sizeof v, "%.9g", c->blur_sigma);
   st_add_metadata(w, "dyn_blur_sigma", v);
+  st_add_metadata(w, "dyn_warp_prev", c->warp_prev ? "1" : "0");
 }
 
 static bool meta_number(const st_file *f, const char *key, double *out, char *err, size_t err_sz) {
@@ -302,7 +320,7 @@ bool dyn_read_meta(const st_file *f, dyn_config *c, char *err, size_t err_sz) {
   if (!kind || strcmp(kind, "dynamics"))
     return mb_fail(err, err_sz, "%s: holds %s%s, not a dynamics model", f->path,
                    kind ? "a network of kind " : "no MBOLD network", kind ? kind : "");
-  double k = 0, l = 0, fs = 0, mb = 0, bs = 0, g = 8;
+  double k = 0, l = 0, fs = 0, mb = 0, bs = 0, g = 8, wp = 0;
   if (!meta_number(f, "dyn_context", &k, err, err_sz) ||
       !meta_number(f, "dyn_latent", &l, err, err_sz) ||
       !meta_number(f, "dyn_flow_scale", &fs, err, err_sz) ||
@@ -314,12 +332,18 @@ bool dyn_read_meta(const st_file *f, dyn_config *c, char *err, size_t err_sz) {
   /* ... and those from before the 16 x 16 grid, an 8 x 8 one. */
   if (st_metadata(f, "dyn_latent_hw") && !meta_number(f, "dyn_latent_hw", &g, err, err_sz))
     return false;
+  /* ... and those from before the recurrent warp, the context as every frame's warp source. */
+  if (st_metadata(f, "dyn_warp_prev") && !meta_number(f, "dyn_warp_prev", &wp, err, err_sz))
+    return false;
+  if (wp != 0 && wp != 1)
+    return mb_fail(err, err_sz, "%s: metadata dyn_warp_prev = %g (must be 0 or 1)", f->path, wp);
   dyn_config r = {.context = (int)k,
                   .latent = (int)l,
                   .latent_hw = (int)g,
                   .flow_scale = (float)fs,
                   .mask_bias = (float)mb,
-                  .blur_sigma = (float)bs};
+                  .blur_sigma = (float)bs,
+                  .warp_prev = wp == 1};
   char why[256];
   if (k != (int)k || l != (int)l || g != (int)g || !dyn_config_check(&r, why, sizeof why))
     return mb_fail(err, err_sz, "%s: invalid architecture: %s", f->path, why);
@@ -381,6 +405,7 @@ dyn_data *dyn_data_create(dyn_model *m, int max_ctx, int max_rollouts, int horiz
   d->gen = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->diff = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   d->y = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
+  if (m->cfg.warp_prev) d->src = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
   if (blur) {
     d->wb = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
     d->sb = cmp_arena_tensor(a, D, 3, DYN_IMAGE, DYN_IMAGE);
@@ -529,6 +554,35 @@ void dyn_rollout(dyn_data *d, const float *actions, int nr, int steps) {
   d->dec_count = 0;
 }
 
+/* y = gen + mask * (W - gen), W arriving in diff (overwritten). */
+static void composite(cmp_ctx *ctx, const cmp_tensor *diff, const cmp_tensor *mask,
+                      const cmp_tensor *gen, const cmp_tensor *y) {
+  cmp_binary(ctx, CMP_SUB, diff, gen, diff);
+  cmp_binary(ctx, CMP_MUL, diff, mask, y);
+  cmp_binary(ctx, CMP_ADD, y, gen, y);
+}
+
+/* warp_prev: the frames of steps first .. first + count - 1 one after the other, each warping the
+ * frame before it (copied into its block of `src`, which the backward pass reads), step 1 the
+ * context. The previous decode's last frame (block prev_block of y) starts a chain that goes on. */
+static void decode_chain(dyn_data *d, int first, int count, int prev_block) {
+  dyn_model *m = d->model;
+  cmp_ctx *ctx = m->ctx;
+  int nr = d->nr;
+  cmp_tensor last = rows(&d->last, 0, d->ni);
+  for (int j = 0; j < count; j++) {
+    cmp_tensor flow = rows(&d->flow, j * nr, nr), mask = rows(&d->mask, j * nr, nr),
+               gen = rows(&d->gen, j * nr, nr), diff = rows(&d->diff, j * nr, nr),
+               y = rows(&d->y, j * nr, nr), src = rows(&d->src, j * nr, nr);
+    if (first + j > 1 && !d->hold_src) {
+      cmp_tensor prev = rows(&d->y, (j > 0 ? j - 1 : prev_block) * nr, nr);
+      cmp_copy_channels(ctx, &prev, 0, &src, 0, 3, 0.0f);
+    }
+    cmp_warp_fwd(ctx, first + j > 1 ? &src : &last, &flow, m->cfg.flow_scale, &diff);
+    composite(ctx, &diff, &mask, &gen, &y);
+  }
+}
+
 const cmp_tensor *dyn_decode(dyn_data *d, int first, int count) {
   dyn_model *m = d->model;
   cmp_ctx *ctx = m->ctx;
@@ -537,6 +591,8 @@ const cmp_tensor *dyn_decode(dyn_data *d, int first, int count) {
   REQ(first >= 1 && count >= 1 && first + count - 1 <= d->steps,
       "dyn_decode: steps [%d, %d] of a %d-step rollout", first, first + count - 1, d->steps);
   REQ(n <= d->max_decode, "dyn_decode: %d frames for %d allocated", n, d->max_decode);
+  REQ(!m->cfg.warp_prev || first == 1 || (d->dec_count > 0 && first == d->dec_first + d->dec_count),
+      "dyn_decode: step %d of a recurrent model needs step %d decoded last", first, first - 1);
   const nn_model *dc = m->decoder;
   cmp_tensor hs = rows(&d->h, first * nr, n), p1 = rows(&d->p1, 0, n), p2 = rows(&d->p2, 0, n),
              o = rows(&d->o, 0, n), flow = rows(&d->flow, 0, n), mask = rows(&d->mask, 0, n),
@@ -556,6 +612,12 @@ const cmp_tensor *dyn_decode(dyn_data *d, int first, int count) {
   cmp_copy_channels(ctx, &o, 2, &mask, 0, 1, 0.0f);
   cmp_copy_channels(ctx, &o, 3, &gen, 0, 3, 0.0f);
   cmp_act_fwd(ctx, CMP_ACT_SIGMOID, &mask, &mask, 0.0f);
+  if (m->cfg.warp_prev) {
+    decode_chain(d, first, count, d->dec_count - 1);
+    d->dec_first = first;
+    d->dec_count = count;
+    return &d->y;
+  }
   cmp_warp_fwd(ctx, &last, &flow, m->cfg.flow_scale, &diff);
   if (m->cfg.blur_sigma > 0) { /* diff = wb + m2 * (diff - wb) */
     cmp_tensor lastb = rows(&d->lastb, 0, ni), wb = rows(&d->wb, 0, n), sb = rows(&d->sb, 0, n),
@@ -567,9 +629,7 @@ const cmp_tensor *dyn_decode(dyn_data *d, int first, int count) {
     cmp_binary(ctx, CMP_MUL, &sb, &m2, &diff);
     cmp_binary(ctx, CMP_ADD, &diff, &wb, &diff);
   }
-  cmp_binary(ctx, CMP_SUB, &diff, &gen, &diff);
-  cmp_binary(ctx, CMP_MUL, &diff, &mask, &y);
-  cmp_binary(ctx, CMP_ADD, &y, &gen, &y);
+  composite(ctx, &diff, &mask, &gen, &y);
   d->dec_first = first;
   d->dec_count = count;
   return &d->y;
@@ -678,6 +738,12 @@ float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight) {
     cmp_warp_bwd(ctx, &lastb, &flow, m->cfg.flow_scale, &dwb, &dflow, 1.0f);
     cmp_act_bwd(ctx, CMP_ACT_SIGMOID, NULL, &m2, &dm2, &dlogit2, 0.0f, 0.0f);
     cmp_copy_channels(ctx, &dlogit2, 0, &dout, OUT_C, 1, 0.0f);
+  } else if (m->cfg.warp_prev) { /* step by step from each frame's (detached) source */
+    for (int j = 0; j < d->steps; j++) {
+      cmp_tensor fj = rows(&d->flow, j * nr, nr), dj = rows(&d->ddiff, j * nr, nr),
+                 gj = rows(&d->dflow, j * nr, nr), sj = rows(&d->src, j * nr, nr);
+      cmp_warp_bwd(ctx, j > 0 ? &sj : &last, &fj, m->cfg.flow_scale, &dj, &gj, 0.0f);
+    }
   } else
     cmp_warp_bwd(ctx, &last, &flow, m->cfg.flow_scale, &ddiff, &dflow, 0.0f);
   cmp_act_bwd(ctx, CMP_ACT_SIGMOID, NULL, &mask, &dmask, &dlogit, 0.0f, 0.0f);

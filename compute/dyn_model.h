@@ -24,6 +24,16 @@
  *   W = s * W + (1 - s) * warp(blurred context, flow), s = sigmoid(sharpness): the blurred copy
  *   gives the flow a gradient from afar (a bilinear warp of a sharp image only feels motion
  *   within a pixel), and s moves to the sharp copy once the flow is right.
+ * - warp_prev ("--warp-source previous"; the authors' released model works this way): frame t
+ *   warps predicted frame t - 1 instead of the context (frame 1 still warps the context), so a
+ *   step's flow is one step's motion, a pixel or two, where the context's flow must carry the whole
+ *   displacement since the context; a pushed block travels with the flow from frame to frame
+ *   instead of having to be found again in the context. The warp source is detached: training
+ *   sends no gradient through the previous frame into earlier steps (they get theirs from their
+ *   own frames' loss; the latent recurrence is trained through time as before), which needs no
+ *   image gradient of the warp. Decoding a step then needs the step before it decoded: planning
+ *   decodes every step (13 x the decoder's work for the final frame), and the blur, which would
+ *   run on every predicted frame, is off.
  * Frames, rollouts and their latents are laid out time-major: row t * N + n is step t of rollout n,
  * and rollout n belongs to context n % ni, so one context serves all candidates of a plan and a
  * batch of contexts serves its windows without copies.
@@ -64,14 +74,19 @@ typedef struct dyn_config {
   float flow_scale; /* pixels of displacement per unit of the flow output */
   float mask_bias;  /* initial bias of the mask logit (> 0 starts near copy-the-last-frame) */
   float blur_sigma; /* > 0: also warp a Gaussian-blurred context (pixels), mixed in per pixel */
+  bool warp_prev;   /* frame t warps predicted frame t - 1 (step 1: the context); needs blur 0 */
 } dyn_config;
 
-/* The defaults: K = 2, L = 32, G = 8, flow scale 2, mask bias 3, blur sigma 3 (pixels). */
+/* The defaults: K = 2, L = 32, G = 8, flow scale 2, mask bias 3, blur sigma 3 (pixels), every
+ * frame warped from the context. */
 dyn_config dyn_config_default(void);
+/* "context" or "previous", the names of warp_prev false and true (CLI, run configs). */
+const char *dyn_warp_source_name(bool warp_prev);
+bool dyn_parse_warp_source(const char *name, bool *warp_prev); /* false: neither name */
 /* One line naming the first invalid field, or true. */
 bool dyn_config_check(const dyn_config *c, char *err, size_t err_sz);
 /* The first field in which two architectures differ ("context", "latent", "latent_hw",
- * "flow_scale", "mask_bias", "blur"), or NULL when they are the same. */
+ * "flow_scale", "mask_bias", "blur", "warp_source"), or NULL when they are the same. */
 const char *dyn_config_diff(const dyn_config *a, const dyn_config *b);
 
 /* Floating-point operations (a multiply-add counts 2) of the pieces of a prediction. */
@@ -167,6 +182,9 @@ typedef struct dyn_data {
   cmp_tensor sb;   /* [max_decode, 3, 64, 64] sharp minus blurred warp (blur only) */
   cmp_tensor m2;   /* [max_decode, 1, 64, 64] sigmoid of the sharpness logit (blur only) */
   cmp_tensor y;    /* [max_decode, 3, 64, 64] predicted frames */
+  cmp_tensor src;  /* warp_prev: [max_decode, 3, 64, 64] each frame's warp source (frame t - 1) */
+  bool hold_src;   /* warp_prev, for gradient checks: decodes keep `src` as the last one left it
+                    * (the detached sources stay constant while the weights are perturbed) */
   /* gradients (train only; buf NULL otherwise) */
   cmp_tensor target;                           /* [max_decode, 3, 64, 64] true frames */
   cmp_tensor loss;                             /* [1] */
@@ -195,7 +213,8 @@ void dyn_encode(dyn_data *d, const uint8_t *frames, int ni);
 void dyn_rollout(dyn_data *d, const float *actions, int nr, int steps);
 /* 3. Decodes steps [first, first + count) (1-based: step 1 is the first predicted frame) of every
  *    rollout; count * nr <= max_decode. Returns the frames [count * nr, 3, 64, 64] (time-major,
- *    pixels / 255), valid until the next decode. */
+ *    pixels / 255), valid until the next decode. With warp_prev, first is 1 or the step after the
+ *    last decode's last (the chain of frames goes on from there). */
 const cmp_tensor *dyn_decode(dyn_data *d, int first, int count);
 /* Downloads the last decode as uint8 frames [count * nr][64 x 64 x 3] (rounded, clamped). */
 void dyn_download_frames(dyn_data *d, uint8_t *out);

@@ -110,7 +110,9 @@ bool dyn_planner_predict(dyn_planner *p, const float *actions, int n, int horizo
                DYN_ACTION_DIM * sizeof(float));
     dyn_rollout(p->data, p->actions_tm, nc, horizon);
     if (!all_frames) {
-      dyn_decode(p->data, horizon, 1);
+      /* A recurrent model's final frame needs every frame before it. */
+      int t0 = p->model->cfg.warp_prev ? 1 : horizon;
+      for (int t = t0; t <= horizon; t++) dyn_decode(p->data, t, 1);
       dyn_download_frames(p->data, final_frames + (size_t)c0 * DYN_FRAME_BYTES);
       continue;
     }
@@ -204,7 +206,8 @@ bool dyn_bench_rollout(cmp_ctx *ctx, const char *run_dir, int samples, int horiz
     out->ms_best = ms[0];
     out->ms_median = ms[reps / 2];
     dyn_flops fl = dyn_model_flops(&p->model->cfg);
-    out->gflop = (double)samples * (horizon * fl.step + fl.decode) * 1e-9;
+    int decodes = p->model->cfg.warp_prev ? horizon : 1; /* see dyn_planner_predict */
+    out->gflop = (double)samples * (horizon * fl.step + decodes * fl.decode) * 1e-9;
   }
   free(frame), free(final), free(act), free(ms);
   dyn_planner_destroy(p);

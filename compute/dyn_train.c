@@ -419,6 +419,7 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_float(&w, p->model.mask_bias);
   mb_jw_key(&w, "blur_sigma");
   mb_jw_float(&w, p->model.blur_sigma);
+  mb_jw_kv_string(&w, "warp_source", dyn_warp_source_name(p->model.warp_prev));
   mb_jw_end_object(&w);
   mb_jw_kv_int(&w, "horizon", p->horizon);
   mb_jw_kv_int(&w, "batch", p->batch);
@@ -514,6 +515,10 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
    * constant rate on the plain loss, from PyTorch's initialisation. */
   if (ok) {
     mb_json_as_number(mb_json_get(m, "latent_hw"), &grid); /* 8 x 8 before it was a choice */
+    const char *ws = mb_json_as_string(mb_json_get(m, "warp_source")); /* the context before */
+    if (ws && !dyn_parse_warp_source(ws, &r.model.warp_prev))
+      ok = mb_fail(err, err_sz, "%s/config.json: warp_source '%s' (must be context or previous)",
+                   run_dir, ws);
     mb_json_as_number(mb_json_get(j, "change_weight"), &cw);
     const char *init = mb_json_as_string(mb_json_get(j, "init"));
     snprintf(r.init, sizeof r.init, "%s", init ? init : "");

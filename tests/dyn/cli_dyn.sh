@@ -51,6 +51,14 @@ g="$tmp/g16"
 grep -q '"latent_hw": *16' "$g/config.json" || fail "grid 16 config: $(cat "$g/config.json")"
 "$mbold" train dynamics --data "$d" --out "$g" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume (grid 16)"; cat "$tmp/err" >&2; }
 "$mbold" eval-dynamics --dynamics "$g" --data "$d" --json "$tmp/g.json" >"$tmp/out" 2>"$tmp/err" && grep -q '"step": *3' "$tmp/g.json" || { fail "eval-dynamics (grid 16)"; cat "$tmp/err" >&2; }
+# Frames warped from the previous frame: the blur goes off unasked, recorded and kept by --resume;
+# evaluated, and planned with (every step decoded).
+wp="$tmp/wp"
+"$mbold" train dynamics --data "$d" --out "$wp" "${small[@]}" --warp-source previous >"$tmp/out" 2>"$tmp/err" || { fail "train (warp previous)"; cat "$tmp/err" >&2; }
+grep -q '"warp_source": *"previous"' "$wp/config.json" && grep -q '"blur_sigma": *0' "$wp/config.json" || fail "warp previous config: $(cat "$wp/config.json")"
+"$mbold" train dynamics --data "$d" --out "$wp" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume (warp previous)"; cat "$tmp/err" >&2; }
+"$mbold" eval-dynamics --dynamics "$wp" --data "$d" --json "$tmp/wp.json" >"$tmp/out" 2>"$tmp/err" && grep -q '"step": *3' "$tmp/wp.json" || { fail "eval-dynamics (warp previous)"; cat "$tmp/err" >&2; }
+"$mbold" bench dynamics --dynamics "$wp" --samples 4 --reps 1 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench dynamics (warp previous): $(cat "$tmp/out")"
 "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/e.json" --png "$tmp/e.png" --strips 2 >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics"; cat "$tmp/err" >&2; }
 grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" || fail "eval JSON: $(head -c 300 "$tmp/e.json")"
 [ "$(head -c 8 "$tmp/e.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "filmstrip is not a PNG"
@@ -86,6 +94,8 @@ expect_bad "bad context" "context" -- "$mbold" train dynamics --data "$d" --out 
 expect_bad "negative threads" "--threads" -- "$mbold" train dynamics --data "$d" --out "$n" --threads -1
 expect_bad "negative change weight" "change weight" -- "$mbold" train dynamics --data "$d" --out "$n" --change-weight -1
 expect_bad "bad latent grid" "latent grid" -- "$mbold" train dynamics --data "$d" --out "$n" --latent-grid 7
+expect_bad "bad warp source" "--warp-source" -- "$mbold" train dynamics --data "$d" --out "$n" --warp-source next
+expect_bad "warp previous with blur" "blur" -- "$mbold" train dynamics --data "$d" --out "$n" --warp-source previous --blur 2
 expect_bad "init: no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$tmp/no-run"
 expect_bad "init: other model" "latent" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$r" --latent 12
 # (checked before the dataset is read: a missing file is not reached)
@@ -95,6 +105,7 @@ cp "$r/log.jsonl" "$tmp/log.before"
 expect_bad "existing run" "--resume" -- "$mbold" train dynamics --data "$d" --out "$r" "${small[@]}"
 expect_bad "resume other batch" "batch" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --batch 3
 expect_bad "resume other change weight" "change_weight" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --change-weight 2
+expect_bad "resume other warp source" "warp_source" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --warp-source previous
 expect_bad "resume other latent grid" "latent_hw" -- "$mbold" train dynamics --data "$d" --out "$r" --resume --steps 5 --latent-grid 16
 cmp -s "$r/log.jsonl" "$tmp/log.before" || fail "a refused run changed log.jsonl"
 expect_bad "resume no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$tmp/no-run" --resume

@@ -33,10 +33,20 @@ static float *download(const cmp_tensor *t) {
   return v;
 }
 
-static void test_shapes_and_paths(int grid) {
+/* The final step of the last rollout, as the planner decodes it: alone, or after every step before
+ * it when frames warp the previous one. */
+static const cmp_tensor *decode_final(dyn_data *d, int T) {
+  const cmp_tensor *y = NULL;
+  for (int t = d->model->cfg.warp_prev ? 1 : T; t <= T; t++) y = dyn_decode(d, t, 1);
+  return y;
+}
+
+static void test_shapes_and_paths(int grid, bool warp_prev) {
   char err[256];
   dyn_config cfg = dyn_config_default();
   cfg.latent_hw = grid;
+  cfg.warp_prev = warp_prev;
+  if (warp_prev) cfg.blur_sigma = 0.0f;
   dyn_model *m = dyn_model_create(g_ctx, &cfg, 5, false, err, sizeof err);
   CHECK_MSG(m, "%s", err);
   if (!m) return;
@@ -54,13 +64,24 @@ static void test_shapes_and_paths(int grid) {
   for (size_t i = 0; i < (size_t)nr * T * 3 * 4096; i++) bad += !isfinite(all[i]);
   CHECK_MSG(bad == 0, "%d non-finite outputs", bad);
 
-  /* Decoding only the final step gives the same frames as the last rows of decoding all. */
-  y = dyn_decode(d, T, 1);
+  /* Decoding only the final step (a recurrent model: one step at a time, the chain continuing from
+   * decode to decode) gives the same frames as the last rows of decoding all. */
+  y = decode_final(d, T);
   float *fin = download(&(cmp_tensor){y->buf, y->off, nr, 3, 64, 64});
   double e = 0;
   for (size_t i = 0; i < (size_t)nr * 3 * 4096; i++)
     e = fmax(e, fabs(fin[i] - all[(size_t)(T - 1) * nr * 3 * 4096 + i]));
   CHECK_MSG(e < 1e-5, "final-step decode differs from the full decode by %g", e);
+  if (warp_prev) { /* a chain in two pieces: steps 1..2, then 3..T */
+    dyn_decode(d, 1, 2);
+    y = dyn_decode(d, 3, T - 2);
+    float *rest = download(&(cmp_tensor){y->buf, y->off, nr * (T - 2), 3, 64, 64});
+    e = 0;
+    for (size_t i = 0; i < (size_t)nr * (T - 2) * 3 * 4096; i++)
+      e = fmax(e, fabs(rest[i] - all[(size_t)2 * nr * 3 * 4096 + i]));
+    CHECK_MSG(e < 1e-5, "a chain decoded in two pieces differs from one piece by %g", e);
+    free(rest);
+  }
 
   /* Rollout n uses context n % ni: a single context tiled by hand gives the same predictions. */
   dyn_data *d1 = dyn_data_create(m, 1, nr / ni, T, nr / ni, false);
@@ -75,7 +96,7 @@ static void test_shapes_and_paths(int grid) {
              4 * sizeof(float));
   dyn_encode(d1, one, 1);
   dyn_rollout(d1, act1, nr / ni, T);
-  y = dyn_decode(d1, T, 1);
+  y = decode_final(d1, T);
   float *sep = download(&(cmp_tensor){y->buf, y->off, nr / ni, 3, 64, 64});
   e = 0;
   for (int r = 0; r < nr / ni; r++)
@@ -110,6 +131,27 @@ static void test_shapes_and_paths(int grid) {
   y = dyn_decode(d3, 1, T);
   float *other = download(&(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64});
   CHECK(memcmp(other, all, (size_t)nr * T * 3 * 4096 * sizeof(float)) != 0);
+
+  if (warp_prev) {
+    /* The same weights warping the context instead: the same first frames (both warp the
+     * context), different later ones. */
+    dyn_config cc = cfg;
+    cc.warp_prev = false;
+    dyn_model *mc = dyn_model_create(g_ctx, &cc, 5, false, err, sizeof err);
+    dyn_data *dc = dyn_data_create(mc, ni, nr, T, nr * T, false);
+    dyn_encode(dc, ctxf, ni);
+    dyn_rollout(dc, act, nr, T);
+    y = dyn_decode(dc, 1, T);
+    float *cv = download(&(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64});
+    size_t frame = (size_t)nr * 3 * 4096;
+    CHECK(!memcmp(cv, all, frame * sizeof(float)));
+    double later = 0;
+    for (size_t i = frame; i < (size_t)T * frame; i++) later = fmax(later, fabs(cv[i] - all[i]));
+    CHECK_MSG(later > 1e-3, "warping the previous frame changes later frames by only %g", later);
+    free(cv);
+    dyn_data_destroy(dc);
+    dyn_model_destroy(mc);
+  }
 
   free(other), free(u8), free(again), free(sep), free(act1), free(one), free(fin), free(all);
   free(act), free(ctxf);
@@ -178,7 +220,7 @@ static int change_weights(grad_case *g, int K, float cw) {
 /* Backward against central finite differences of the loss; with change_weight > 0, of the loss
  * weighted by the change weights of the unperturbed prediction (the weights are constants of the
  * step, as in dyn_backward). */
-static void test_gradients(float blur, float change_weight, int grid) {
+static void test_gradients(float blur, float change_weight, int grid, bool warp_prev) {
   char err[256];
   dyn_config cfg = dyn_config_default();
   cfg.latent = 8;
@@ -186,6 +228,7 @@ static void test_gradients(float blur, float change_weight, int grid) {
   cfg.mask_bias = 0.5f; /* both branches matter */
   cfg.flow_scale = 3.0f;
   cfg.blur_sigma = blur;
+  cfg.warp_prev = warp_prev;
   grad_case g = {.ni = 2, .nr = 4, .T = 3};
   g.m = dyn_model_create(g_ctx, &cfg, 17, true, err, sizeof err);
   g.d = dyn_data_create(g.m, g.ni, g.nr, g.T, g.nr * g.T, true);
@@ -205,6 +248,9 @@ static void test_gradients(float blur, float change_weight, int grid) {
   dyn_encode(g.d, g.ctxf, g.ni);
   dyn_rollout(g.d, g.act, g.nr, g.T);
   dyn_decode(g.d, 1, g.T);
+  /* The warp sources of a recurrent model are detached (constants of the step): they stay as this
+   * decode made them while the weights are perturbed below. */
+  g.d->hold_src = true;
   double ref = case_loss(&g); /* decodes again: the same prediction */
   if (change_weight > 0) {
     /* Targets: the context for half the frames (only predicted changes count there), random for
@@ -315,6 +361,8 @@ static void test_save_load(void) {
   dyn_config cfg = dyn_config_default();
   cfg.latent = 12;
   cfg.latent_hw = 16;
+  cfg.blur_sigma = 0.0f;
+  cfg.warp_prev = true;
   dyn_model *a = dyn_model_create(g_ctx, &cfg, 1, false, err, sizeof err);
   st_writer *w = st_writer_create();
   dyn_write_meta(&cfg, w);
@@ -327,7 +375,7 @@ static void test_save_load(void) {
   dyn_config got;
   CHECK(f && dyn_read_meta(f, &got, err, sizeof err));
   CHECK(got.latent == 12 && got.latent_hw == 16 && got.context == cfg.context &&
-        got.flow_scale == cfg.flow_scale);
+        got.flow_scale == cfg.flow_scale && got.warp_prev && !dyn_config_diff(&got, &cfg));
   dyn_model *b = dyn_model_create(g_ctx, &got, 2, false, err, sizeof err);
   CHECK_MSG(dyn_model_read(b, f, "", err, sizeof err), "%s", err);
   for (int p = 0; p < DYN_PARTS; p++) {
@@ -370,6 +418,17 @@ static void test_save_load(void) {
   big = cfg;
   big.latent_hw = 8;
   CHECK(dyn_config_diff(&cfg, &big) && !strcmp(dyn_config_diff(&cfg, &big), "latent_hw"));
+  big = cfg;
+  big.warp_prev = false;
+  CHECK(dyn_config_diff(&cfg, &big) && !strcmp(dyn_config_diff(&cfg, &big), "warp_source"));
+  bad = cfg; /* the blur would run on every predicted frame */
+  bad.blur_sigma = 1.0f;
+  CHECK(!dyn_config_check(&bad, err, sizeof err) && strstr(err, "previous frame"));
+  bool wp = false;
+  CHECK(dyn_parse_warp_source("previous", &wp) && wp);
+  CHECK(dyn_parse_warp_source("context", &wp) && !wp);
+  CHECK(!dyn_parse_warp_source("next", &wp));
+  CHECK(!strcmp(dyn_warp_source_name(true), "previous"));
 
   free(before), free(after);
   dyn_model_destroy(a), dyn_model_destroy(b), dyn_model_destroy(c);
@@ -401,12 +460,14 @@ static void test_backend(const char *name) {
   if (!other) return;
   fprintf(stderr, "test_dyn_model: comparing %s (%s) with the CPU\n", cmp_backend_name(other),
           cmp_device_name(other));
-  for (int blur = 0; blur < 3; blur++) { /* no blur, blur, blur on the 16 x 16 grid */
+  /* No blur, blur, blur on the 16 x 16 grid, frames warped from the previous frame. */
+  for (int blur = 0; blur < 4; blur++) {
     dyn_config cfg = dyn_config_default();
     cfg.latent = 8;
     cfg.latent_hw = blur == 2 ? 16 : 8;
     cfg.mask_bias = 0.5f;
-    cfg.blur_sigma = blur ? 2.0f : 0.0f;
+    cfg.blur_sigma = blur == 1 || blur == 2 ? 2.0f : 0.0f;
+    cfg.warp_prev = blur == 3;
     int ni = 2, nr = 4, T = 3;
     cmp_ctx *ctxs[2] = {g_ctx, other};
     float *frames[2], *grads[2][DYN_PARTS], loss[2];
@@ -460,12 +521,15 @@ int main(int argc, char **argv) {
     fprintf(stderr, "test_dyn_model: %s\n", err);
     return 1;
   }
-  test_shapes_and_paths(8);
-  test_shapes_and_paths(16);
-  test_gradients(0.0f, 0.0f, 8);
-  test_gradients(1.5f, 0.0f, 8);
-  test_gradients(1.5f, 10.0f, 8);
-  test_gradients(1.5f, 0.0f, 16);
+  test_shapes_and_paths(8, false);
+  test_shapes_and_paths(16, false);
+  test_shapes_and_paths(8, true);
+  test_gradients(0.0f, 0.0f, 8, false);
+  test_gradients(1.5f, 0.0f, 8, false);
+  test_gradients(1.5f, 10.0f, 8, false);
+  test_gradients(1.5f, 0.0f, 16, false);
+  test_gradients(0.0f, 0.0f, 8, true);
+  test_gradients(0.0f, 10.0f, 16, true);
   test_blur();
   test_save_load();
   for (int i = 1; i < argc; i++) test_backend(argv[i]);
