@@ -693,13 +693,14 @@ void cmp_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
 void cmp_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
                 const cmp_tensor *dgamma, const cmp_tensor *dbeta, float beta) {
-  cmp_bn_bwd_ex(ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, beta, beta, NULL);
+  cmp_bn_bwd_ex(ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, NULL, beta, beta,
+                NULL);
 }
 
 void cmp_bn_bwd_ex(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                    const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                   const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta,
-                   float param_beta, const cmp_fused_act *act) {
+                   const cmp_tensor *dgamma, const cmp_tensor *dbeta, const cmp_tensor *dsum,
+                   float dx_beta, float param_beta, const cmp_fused_act *act) {
   const char *op = "cmp_bn_bwd";
   chk(ctx, op, "x", x);
   chk(ctx, op, "dy", dy);
@@ -711,9 +712,15 @@ void cmp_bn_bwd_ex(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, cons
   chk_channel_vec(ctx, op, "save_invstd", save_invstd, x->c);
   if (dgamma) chk_channel_vec(ctx, op, "dgamma", dgamma, x->c);
   if (dbeta) chk_channel_vec(ctx, op, "dbeta", dbeta, x->c);
+  if (dsum) {
+    chk_channel_vec(ctx, op, "dsum", dsum, x->c);
+    REQ(x->h == 1 && x->w == 1 && dx_beta == 0.0f,
+        "%s: dsum needs features (h = w = 1, got %dx%d) and dx_beta 0 (got %g)", op, x->h, x->w,
+        dx_beta);
+  }
   chk_fused_act(op, act);
   OPFN(ctx, bn_bwd)
-  (ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, dx_beta, param_beta, act);
+  (ctx, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, dsum, dx_beta, param_beta, act);
 }
 
 /* ---- losses ---------------------------------------------------------------------------------- */

@@ -108,8 +108,8 @@ typedef struct cmp_backend_ops {
                       const cmp_tensor *run_var, float eps, const cmp_tensor *y);
   void (*bn_bwd)(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                  const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                 const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
-                 const cmp_fused_act *act);
+                 const cmp_tensor *dgamma, const cmp_tensor *dbeta, const cmp_tensor *dsum,
+                 float dx_beta, float param_beta, const cmp_fused_act *act);
 
   /* ---- losses ----------------------------------------------------------------------------------
    */

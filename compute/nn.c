@@ -418,8 +418,8 @@ const cmp_tensor *nn_output(const nn_data *d) {
 /* ---- backward -------------------------------------------------------------------------------- */
 
 static void linear_cat_bwd(nn_data *d, const nn_layer *l, const cmp_tensor *gy, bool param_grads,
-                           const cmp_tensor *dx, float dx_beta, const cmp_tensor *dextra,
-                           float dextra_beta) {
+                           bool bias_done, const cmp_tensor *dx, float dx_beta,
+                           const cmp_tensor *dextra, float dextra_beta) {
   nn_model *m = (nn_model *)d->model;
   cmp_ctx *ctx = m->ctx;
   const nn_named *w = &m->tensors[l->weight], *b = &m->tensors[l->bias];
@@ -436,7 +436,7 @@ static void linear_cat_bwd(nn_data *d, const nn_layer *l, const cmp_tensor *gy, 
     cmp_tensor dwe = skip_view(&w->grad, (size_t)f);
     cmp_gemm(ctx, true, false, out, f, nin, 1.0f, &dt, out, &x, f, 1.0f, &w->grad, f + e);
     cmp_gemm(ctx, true, false, out, e, nout, 1.0f, gy, out, &d->extra, e, 1.0f, &dwe, f + e);
-    cmp_reduce(ctx, &dt, nin, out, false, &b->grad, 1.0f);
+    if (!bias_done) cmp_reduce(ctx, &dt, nin, out, false, &b->grad, 1.0f);
   }
   if (dx)
     cmp_gemm(ctx, false, false, nin, f, out, 1.0f, &dt, out, &w->value, f + e, dx_beta, dx, f);
@@ -459,6 +459,7 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
   REQ(!dx || cmp_numel(dx) == cmp_numel(&d->x), "nn_backward %s: dx has %zu elements, x %zu",
       m->prefix, dx ? cmp_numel(dx) : 0, cmp_numel(&d->x));
   REQ(!dextra || m->layers[0].kind == NN_LINEAR_CAT, "nn_backward %s: no extra input", m->prefix);
+  int bias_done = -1; /* a linear layer whose bias gradient a batch norm's backward added */
   for (int i = m->nlayers - 1; i >= 0; i--) {
     const nn_layer *l = &m->layers[i];
     const nn_named *w = l->weight >= 0 ? &m->tensors[l->weight] : NULL;
@@ -491,11 +492,12 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
         if (gx) cmp_convt2d_bwd_data(ctx, &gy, &w->value, gx, &l->conv, beta);
         break;
       case NN_LINEAR:
-        if (param_grads) cmp_linear_bwd_weight(ctx, &gy, &in, &w->grad, &b->grad, 1.0f);
+        if (param_grads)
+          cmp_linear_bwd_weight(ctx, &gy, &in, &w->grad, bias_done == i ? NULL : &b->grad, 1.0f);
         if (gx) cmp_linear_bwd_data(ctx, &gy, &w->value, gx, beta);
         break;
       case NN_LINEAR_CAT:
-        linear_cat_bwd(d, l, &gy, param_grads, dx, dx_beta, dextra, dextra_beta);
+        linear_cat_bwd(d, l, &gy, param_grads, bias_done == i, dx, dx_beta, dextra, dextra_beta);
         break;
       case NN_BN:
         REQ(d->train, "nn_backward %s: batch norm layer %d ran in eval mode", m->prefix, i);
@@ -503,9 +505,19 @@ void nn_backward(nn_data *d, const cmp_tensor *dy, bool param_grads, const cmp_t
         /* gx is NULL only when nothing below wants a gradient; cmp_bn_bwd_ex computes dx anyway,
          * so give it the layer's own scratch. */
         if (!gx) gx_store = rows_of(&d->dout[i - 1], n), gx = &gx_store, beta = 0.0f;
+        /* The ReLU's input gradient is the output gradient of a linear layer below it: the
+         * batch norm's walk over the columns sums it into that layer's bias gradient too. */
+        const nn_named *lb = NULL;
+        if (param_grads && act && below > 0 && beta == 0.0f &&
+            (m->layers[below - 1].kind == NN_LINEAR ||
+             m->layers[below - 1].kind == NN_LINEAR_CAT) &&
+            m->layers[below - 1].bias >= 0) {
+          lb = &m->tensors[m->layers[below - 1].bias];
+          bias_done = below - 1;
+        }
         cmp_bn_bwd_ex(ctx, &in, &gy, &w->value, &d->mean[i], &d->invstd[i], gx,
-                      param_grads ? &w->grad : NULL, param_grads ? &b->grad : NULL, beta, 1.0f,
-                      act);
+                      param_grads ? &w->grad : NULL, param_grads ? &b->grad : NULL,
+                      lb ? &lb->grad : NULL, beta, 1.0f, act);
         break;
       case NN_ACT:
         if (gx) /* the forward ran in place: the output carries the sign the derivative needs */

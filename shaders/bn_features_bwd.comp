@@ -4,7 +4,8 @@
 // dgamma = sum dy xhat and dbeta = sum dy (+ param_beta times the old values), then
 // dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)) (+ dx_beta dx). BN_ACT (specialisation
 // constant 0): x is the output of a ReLU (1) or leaky ReLU (2, slope pc.alpha) run in place, and
-// dx is carried back through it too (cmp_bn_bwd_ex).
+// dx is carried back through it too (cmp_bn_bwd_ex). want_dsum: also dsum = sum dx (+ param_beta
+// times the old value), the bias gradient of the layer before (dx_beta is 0 then).
 #include "bn_features.glsl"
 layout(constant_id = 0) const uint BN_ACT = 0;
 layout(push_constant) uniform Push {
@@ -12,6 +13,7 @@ layout(push_constant) uniform Push {
   uint gamma_off, mean_off, invstd_off, dgamma_off, dbeta_off;
   uint N, C, want_dgamma, want_dbeta;
   float dx_beta, param_beta, alpha;
+  uint dsum_off, want_dsum;
 } pc;
 TEX_DECL(8, x)
 TEX_DECL(10, dy)
@@ -22,6 +24,7 @@ PV_DECL(2, readonly, mean)
 PV_DECL(3, readonly, invstd)
 PV_DECL(4, , dgamma)
 PV_DECL(5, , dbeta)
+PV_DECL(6, , dsum)
 void main() {
   uint c = bn_channel(pc.C);
   if (c >= pc.C) return;
@@ -44,7 +47,7 @@ void main() {
     PV(dbeta, pc.dbeta_off, c) = v;
   }
   T k = PV(gamma, pc.gamma_off, c) * inv, mdy = sdy / float(pc.N), mdyx = sdyx / float(pc.N);
-  T neg = T(BN_ACT == 1u ? 0.0 : pc.alpha);
+  T neg = T(BN_ACT == 1u ? 0.0 : pc.alpha), sdx = T(0.0);
   for (uint n = 0; n < pc.N; n++) {
     uint i = n * pc.C + c;
     T xv = AT(x, pc.x_off, i);
@@ -52,5 +55,11 @@ void main() {
     if (BN_ACT != 0u) g *= mix(neg, T(1.0), POS(xv));
     if (pc.dx_beta != 0.0) g += pc.dx_beta * AT(dxin, pc.dxin_off, i);
     PV(dx, pc.dx_off, i) = g;
+    sdx += g;
+  }
+  if (pc.want_dsum != 0u) {
+    T v = sdx;
+    if (pc.param_beta != 0.0) v += pc.param_beta * PV(dsum, pc.dsum_off, c);
+    PV(dsum, pc.dsum_off, c) = v;
   }
 }

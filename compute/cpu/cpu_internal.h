@@ -141,8 +141,8 @@ void cpu_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
                      float eps, const cmp_tensor *y);
 void cpu_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
-                const cmp_fused_act *act);
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, const cmp_tensor *dsum,
+                float dx_beta, float param_beta, const cmp_fused_act *act);
 
 void cpu_mse_fwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, const cmp_tensor *out);
 void cpu_mse_bwd(cmp_ctx *ctx, const cmp_tensor *a, const cmp_tensor *b, float scale,

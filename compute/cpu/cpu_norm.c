@@ -8,6 +8,7 @@
 typedef struct bn_args {
   const float *x, *dy, *gamma, *beta_, *mean, *invstd;
   float *y, *dx, *dgamma, *dbeta, *run_mean, *run_var, *save_mean, *save_invstd;
+  float *dsum; /* backward, features: per channel sum of dx (+ pbeta old), or NULL */
   int n, c;
   size_t hw;
   float momentum, eps, beta;
@@ -224,7 +225,7 @@ static void bn_bwd_task(void *v, int c, int worker) {
 }
 
 CPU_HOT static void bn_bwd_features(cmp_ctx *ctx, bn_args *a) {
-  double *restrict sdy = (double *)cpu_shared_get(ctx, 0, 4 * (size_t)a->c);
+  double *restrict sdy = (double *)cpu_shared_get(ctx, 0, 6 * (size_t)a->c);
   double *restrict sdyx = sdy + a->c;
   memset(sdy, 0, 2 * (size_t)a->c * sizeof(double));
   const float *restrict mean = a->mean, *restrict invstd = a->invstd;
@@ -243,10 +244,17 @@ CPU_HOT static void bn_bwd_features(cmp_ctx *ctx, bn_args *a) {
     mdyx[c] = (float)(sdyx[c] / a->n);
   }
   const float beta = a->beta;
+  double *restrict sdx = sdy + 2 * (size_t)a->c; /* dsum: with beta 0, the sums of dx */
+  if (a->dsum) memset(sdx, 0, (size_t)a->c * sizeof(double));
   for (int n = 0; n < a->n; n++) {
     const float *restrict r = a->x + (size_t)n * a->c, *restrict d = a->dy + (size_t)n * a->c;
     float *restrict o = a->dx + (size_t)n * a->c;
-    if (a->act)
+    if (a->dsum) /* (cmp_bn_bwd_ex: dx_beta is 0) */
+      for (int c = 0; c < a->c; c++) {
+        float g = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]);
+        sdx[c] += o[c] = g * act_slope(a, r[c]);
+      }
+    else if (a->act)
       for (int c = 0; c < a->c; c++) {
         float g = k[c] * (d[c] - mdy[c] - (r[c] - mean[c]) * invstd[c] * mdyx[c]);
         o[c] = g * act_slope(a, r[c]) + (beta == 0.0f ? 0.0f : beta * o[c]);
@@ -263,13 +271,14 @@ CPU_HOT static void bn_bwd_features(cmp_ctx *ctx, bn_args *a) {
     if (a->dgamma)
       a->dgamma[c] = pbeta == 0.0f ? (float)sdyx[c] : (float)sdyx[c] + pbeta * a->dgamma[c];
     if (a->dbeta) a->dbeta[c] = pbeta == 0.0f ? (float)sdy[c] : (float)sdy[c] + pbeta * a->dbeta[c];
+    if (a->dsum) a->dsum[c] = pbeta == 0.0f ? (float)sdx[c] : (float)sdx[c] + pbeta * a->dsum[c];
   }
 }
 
 void cpu_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
-                const cmp_fused_act *act) {
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, const cmp_tensor *dsum,
+                float dx_beta, float param_beta, const cmp_fused_act *act) {
   bn_args a = {.x = cpu_ptr(x),
                .dy = cpu_ptr(dy),
                .gamma = cpu_ptr(gamma),
@@ -278,6 +287,7 @@ void cpu_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
                .dx = cpu_ptr(dx),
                .dgamma = dgamma ? cpu_ptr(dgamma) : NULL,
                .dbeta = dbeta ? cpu_ptr(dbeta) : NULL,
+               .dsum = dsum ? cpu_ptr(dsum) : NULL,
                .n = x->n,
                .c = x->c,
                .hw = (size_t)x->h * x->w,

@@ -170,8 +170,8 @@ void vkb_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
                      float eps, const cmp_tensor *y);
 void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
-                const cmp_fused_act *act);
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, const cmp_tensor *dsum,
+                float dx_beta, float param_beta, const cmp_fused_act *act);
 
 /* compute/vk/vk_ops_warp.c */
 void vkb_warp_fwd(cmp_ctx *ctx, const cmp_tensor *img, const cmp_tensor *flow, float scale,

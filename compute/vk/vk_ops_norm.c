@@ -70,8 +70,9 @@ static void bn_features_fwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *gam
 static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
                             const cmp_tensor *gamma, const cmp_tensor *save_mean,
                             const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                            const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta,
-                            float param_beta, const cmp_fused_act *act) {
+                            const cmp_tensor *dgamma, const cmp_tensor *dbeta,
+                            const cmp_tensor *dsum, float dx_beta, float param_beta,
+                            const cmp_fused_act *act) {
   uint64_t C = (uint64_t)x->c;
   vkb_scratch_begin(b, vkb_scratch_size(C));
   vk_mat unused = vkb_scratch(b, C); /* bound where a parameter gradient is not wanted */
@@ -82,25 +83,28 @@ static void bn_features_bwd(vk_be *b, const cmp_tensor *x, const cmp_tensor *dy,
                                 .C = (uint32_t)C,
                                 .want_dgamma = dgamma != NULL,
                                 .want_dbeta = dbeta != NULL,
+                                .want_dsum = dsum != NULL,
                                 .dx_beta = dx_beta,
                                 .param_beta = param_beta,
                                 .alpha = act ? act->alpha : 0.0f};
-  vk_buf_ref refs[12];
+  vk_buf_ref refs[13];
   int n = 0;
   vkb_in(refs, &n, x, 0);
   vkb_in(refs, &n, dy, 1);
   vkb_in(refs, &n, dx, 2);
-  const cmp_tensor *all[8] = {x, dy, dx, gamma, save_mean, save_invstd, dgamma, dbeta};
-  bool vec = bn_features_vec(x->c, all, 8); /* scratch pieces are 64-float aligned */
-  vk_buf_ref rest[6] = {vkb_ssbo(b, dx, true, 0, &pc.dx_off),
+  const cmp_tensor *all[9] = {x, dy, dx, gamma, save_mean, save_invstd, dgamma, dbeta, dsum};
+  bool vec = bn_features_vec(x->c, all, 9); /* scratch pieces are 64-float aligned */
+  vk_buf_ref rest[7] = {vkb_ssbo(b, dx, true, 0, &pc.dx_off),
                         vkb_ssbo(b, gamma, false, 1, &pc.gamma_off),
                         vkb_ssbo(b, save_mean, false, 2, &pc.mean_off),
                         vkb_ssbo(b, save_invstd, false, 3, &pc.invstd_off),
                         dgamma ? vkb_ssbo(b, dgamma, true, 4, &pc.dgamma_off)
                                : vkb_ssbo_mat(b, unused, C, true, 4, &pc.dgamma_off),
                         dbeta ? vkb_ssbo(b, dbeta, true, 5, &pc.dbeta_off)
-                              : vkb_ssbo_mat(b, unused, C, true, 5, &pc.dbeta_off)};
-  for (int i = 0; i < 6; i++) refs[n++] = rest[i];
+                              : vkb_ssbo_mat(b, unused, C, true, 5, &pc.dbeta_off),
+                        dsum ? vkb_ssbo(b, dsum, true, 6, &pc.dsum_off)
+                             : vkb_ssbo_mat(b, unused, C, true, 6, &pc.dsum_off)};
+  for (int i = 0; i < 7; i++) refs[n++] = rest[i];
   uint32_t spec[1] = {vkb_epilogue(act)};
   vkb_dispatch(b, vec ? VK_SHADER_BN_FEATURES_BWD_V4 : VK_SHADER_BN_FEATURES_BWD, spec, 1, &pc,
                sizeof pc, refs, n, bn_features_groups(x->c, vec), 1, 1);
@@ -182,12 +186,12 @@ void vkb_bn_fwd_eval(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *gamma,
 
 void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const cmp_tensor *gamma,
                 const cmp_tensor *save_mean, const cmp_tensor *save_invstd, const cmp_tensor *dx,
-                const cmp_tensor *dgamma, const cmp_tensor *dbeta, float dx_beta, float param_beta,
-                const cmp_fused_act *act) {
+                const cmp_tensor *dgamma, const cmp_tensor *dbeta, const cmp_tensor *dsum,
+                float dx_beta, float param_beta, const cmp_fused_act *act) {
   vk_be *b = vkb(ctx);
   if (bn_features(x)) {
-    bn_features_bwd(b, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, dx_beta, param_beta,
-                    act);
+    bn_features_bwd(b, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, dsum, dx_beta,
+                    param_beta, act);
     return;
   }
   uint64_t C = (uint64_t)x->c, hw = (uint64_t)x->h * x->w, m = (uint64_t)x->n * hw;
@@ -244,4 +248,7 @@ void vkb_bn_bwd(cmp_ctx *ctx, const cmp_tensor *x, const cmp_tensor *dy, const c
   uint32_t spec[3] = {ew_mode(io, params, hw, C), 0, vkb_epilogue(act)};
   vkb_dispatch_ew(b, VK_SHADER_BN_BWD_APPLY, spec, act ? 3 : 2, &pa, sizeof pa, ra, na,
                   cmp_numel(x));
+  /* Features too long for the one-dispatch path (dsum needs h = w = 1 and dx_beta 0): a column sum
+   * of the dx just written. */
+  if (dsum) vkb_reduce_op(ctx, dx, x->n, x->c, false, dsum, param_beta);
 }

@@ -259,8 +259,9 @@ typedef struct vk_push_bn_features_bwd {
   uint32_t dgamma_off, dbeta_off;           /* storage */
   uint32_t N, C, want_dgamma, want_dbeta;   /* rows, channels, which gradients */
   float dx_beta, param_beta, alpha;         /* accumulation; leaky ReLU's slope */
+  uint32_t dsum_off, want_dsum;             /* storage; the column sums of dx wanted */
 } vk_push_bn_features_bwd;
-VK_PUSH_CHECK(vk_push_bn_features_bwd, 64);
+VK_PUSH_CHECK(vk_push_bn_features_bwd, 72);
 
 /* shaders/conv_push.glsl (conv2d_fwd, conv2d_bwd_data[_phase], conv2d_bwd_weight) */
 typedef struct vk_push_conv {

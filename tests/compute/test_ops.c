@@ -788,7 +788,7 @@ static void test_batchnorm(void) {
         rax[i] = rdx[i] * (hx[i] > 0 ? 1.0 : a == 0 ? 0.0 : 0.2) + 0.5 * hdx[i];
       for (int c = 0; c < C; c++) rag[c] = rdg[c] + hdg[c], rab[c] = rdb[c] + hdb[c];
       cmp_upload(g_ctx, &dx, hdx), cmp_upload(g_ctx, &dg, hdg), cmp_upload(g_ctx, &db, hdb);
-      cmp_bn_bwd_ex(g_ctx, &x, &dy, &gamma, &sm, &si, &dx, &dg, &db, 0.5f, 2.0f, &act);
+      cmp_bn_bwd_ex(g_ctx, &x, &dy, &gamma, &sm, &si, &dx, &dg, &db, NULL, 0.5f, 2.0f, &act);
       const char *an = a == 0 ? "relu" : "leaky relu";
       snprintf(name, sizeof name, "bn_bwd_ex dx through %s [%d,%d,%d,%d]", an, N, C, H, W);
       CHECK_TENSOR(name, dx, rax);
@@ -797,6 +797,23 @@ static void test_batchnorm(void) {
       snprintf(name, sizeof name, "bn_bwd_ex dbeta [%d,%d,%d,%d]", N, C, H, W);
       CHECK_TENSOR(name, db, rab);
       free(rax), free(rag), free(rab);
+    }
+    if (H * W == 1) { /* features: the column sums of dx too (a linear layer's bias gradient) */
+      cmp_fused_act act = {CMP_ACT_LEAKY_RELU, 0.2f};
+      float *hds;
+      cmp_tensor ds = trand(1, C, 1, 1, 490 + k, -1, 1, &hds);
+      double *rax = dalloc(n), *rds = dalloc(C);
+      for (int c = 0; c < C; c++) rds[c] = 2.0 * hds[c];
+      for (size_t j = 0; j < n; j++) {
+        rax[j] = rdx[j] * (hx[j] > 0 ? 1.0 : 0.2);
+        rds[j % (size_t)C] += rax[j];
+      }
+      cmp_bn_bwd_ex(g_ctx, &x, &dy, &gamma, &sm, &si, &dx, NULL, NULL, &ds, 0.0f, 2.0f, &act);
+      snprintf(name, sizeof name, "bn_bwd_ex dx with dsum [%d,%d]", N, C);
+      CHECK_TENSOR(name, dx, rax);
+      snprintf(name, sizeof name, "bn_bwd_ex dsum [%d,%d]", N, C);
+      CHECK_TENSOR(name, ds, rds);
+      free(hds), free(rax), free(rds);
     }
     /* Eval mode with the updated running statistics, in place. */
     double *re = dalloc(n);
