@@ -41,6 +41,23 @@ static const cmp_tensor *decode_final(dyn_data *d, int T) {
   return y;
 }
 
+/* Every frame of a fresh model of cfg from seed, on contexts ctxf and actions act (also as uint8
+ * frames into u8 when given). */
+static float *predict_all(const dyn_config *cfg, uint64_t seed, const uint8_t *ctxf,
+                          const float *act, int ni, int nr, int T, uint8_t *u8) {
+  char err[256];
+  dyn_model *m = dyn_model_create(g_ctx, cfg, seed, false, err, sizeof err);
+  dyn_data *d = dyn_data_create(m, ni, nr, T, nr * T, false);
+  dyn_encode(d, ctxf, ni);
+  dyn_rollout(d, act, nr, T);
+  const cmp_tensor *y = dyn_decode(d, 1, T);
+  float *v = download(&(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64});
+  if (u8) dyn_download_frames(d, u8);
+  dyn_data_destroy(d);
+  dyn_model_destroy(m);
+  return v;
+}
+
 static void test_shapes_and_paths(int grid, bool warp_prev) {
   char err[256];
   dyn_config cfg = dyn_config_default();
@@ -105,15 +122,9 @@ static void test_shapes_and_paths(int grid, bool warp_prev) {
   CHECK_MSG(e < 1e-5, "shared context differs from a separate one by %g", e);
 
   /* Deterministic: the same seed gives the same weights and the same frames, bit for bit. */
-  dyn_model *m2 = dyn_model_create(g_ctx, &cfg, 5, false, err, sizeof err);
-  dyn_data *d2 = dyn_data_create(m2, ni, nr, T, nr * T, false);
-  dyn_encode(d2, ctxf, ni);
-  dyn_rollout(d2, act, nr, T);
-  y = dyn_decode(d2, 1, T);
-  float *again = download(&(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64});
-  CHECK(!memcmp(again, all, (size_t)nr * T * 3 * 4096 * sizeof(float)));
   uint8_t *u8 = malloc((size_t)nr * T * DYN_FRAME_BYTES);
-  dyn_download_frames(d2, u8);
+  float *again = predict_all(&cfg, 5, ctxf, act, ni, nr, T, u8);
+  CHECK(!memcmp(again, all, (size_t)nr * T * 3 * 4096 * sizeof(float)));
   int off = 0;
   for (int k = 0; k < nr * T; k++)
     for (int c = 0; c < 3; c++)
@@ -124,12 +135,7 @@ static void test_shapes_and_paths(int grid, bool warp_prev) {
   CHECK_MSG(off == 0, "%d uint8 pixels differ from the rounded floats", off);
 
   /* A model from another seed predicts differently. */
-  dyn_model *m3 = dyn_model_create(g_ctx, &cfg, 6, false, err, sizeof err);
-  dyn_data *d3 = dyn_data_create(m3, ni, nr, T, nr * T, false);
-  dyn_encode(d3, ctxf, ni);
-  dyn_rollout(d3, act, nr, T);
-  y = dyn_decode(d3, 1, T);
-  float *other = download(&(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64});
+  float *other = predict_all(&cfg, 6, ctxf, act, ni, nr, T, NULL);
   CHECK(memcmp(other, all, (size_t)nr * T * 3 * 4096 * sizeof(float)) != 0);
 
   if (warp_prev) {
@@ -137,26 +143,19 @@ static void test_shapes_and_paths(int grid, bool warp_prev) {
      * context), different later ones. */
     dyn_config cc = cfg;
     cc.warp_prev = false;
-    dyn_model *mc = dyn_model_create(g_ctx, &cc, 5, false, err, sizeof err);
-    dyn_data *dc = dyn_data_create(mc, ni, nr, T, nr * T, false);
-    dyn_encode(dc, ctxf, ni);
-    dyn_rollout(dc, act, nr, T);
-    y = dyn_decode(dc, 1, T);
-    float *cv = download(&(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64});
+    float *cv = predict_all(&cc, 5, ctxf, act, ni, nr, T, NULL);
     size_t frame = (size_t)nr * 3 * 4096;
     CHECK(!memcmp(cv, all, frame * sizeof(float)));
     double later = 0;
     for (size_t i = frame; i < (size_t)T * frame; i++) later = fmax(later, fabs(cv[i] - all[i]));
     CHECK_MSG(later > 1e-3, "warping the previous frame changes later frames by only %g", later);
     free(cv);
-    dyn_data_destroy(dc);
-    dyn_model_destroy(mc);
   }
 
   free(other), free(u8), free(again), free(sep), free(act1), free(one), free(fin), free(all);
   free(act), free(ctxf);
-  dyn_data_destroy(d3), dyn_data_destroy(d2), dyn_data_destroy(d1), dyn_data_destroy(d);
-  dyn_model_destroy(m3), dyn_model_destroy(m2), dyn_model_destroy(m);
+  dyn_data_destroy(d1), dyn_data_destroy(d);
+  dyn_model_destroy(m);
 }
 
 /* ---- gradients against finite differences --------------------------------------------------- */
