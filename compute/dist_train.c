@@ -441,7 +441,8 @@ static bool upload_batch(dist_trainer *t, int64_t step, char *err, size_t err_sz
   cmp_upload_u8_hwc(ctx, &t->pairs_s, 3, b->goal, NN_PIXEL_SCALE, 0.0f);
   if (t->h.method == DIST_METHOD_Q) {
     cmp_upload_u8_hwc(ctx, &t->pairs_s2, 0, b->next, NN_PIXEL_SCALE, 0.0f);
-    cmp_upload_u8_hwc(ctx, &t->pairs_s2, 3, b->goal, NN_PIXEL_SCALE, 0.0f);
+    /* The same goals: a device-side copy of the converted ones (cheaper than converting again). */
+    cmp_copy_channels(ctx, &t->pairs_s, 3, &t->pairs_s2, 3, 3, 0.0f);
     cmp_upload(ctx, &t->act, b->action);
     cmp_upload(ctx, &t->rew, b->reward);
     cmp_upload(ctx, &t->disc, b->discount);

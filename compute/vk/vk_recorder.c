@@ -318,6 +318,26 @@ void vk_rec_copy(vk_recorder *r, vk_block *src, VkDeviceSize src_off, vk_block *
   r->stats.transfers++;
 }
 
+void vk_rec_copy_runs(vk_recorder *r, vk_block *src, VkDeviceSize src_off, VkDeviceSize src_stride,
+                      vk_block *dst, VkDeviceSize dst_off, VkDeviceSize dst_stride,
+                      VkDeviceSize run, uint32_t count) {
+  if (run == 0 || count == 0) return;
+  begin(r);
+  /* Tracked as the spans from the first run's start to the last one's end. */
+  vk_buf_ref refs[2] = {{src, src_off, (count - 1) * src_stride + run, false, VK_REF_TRACK, 0},
+                        {dst, dst_off, (count - 1) * dst_stride + run, true, VK_REF_TRACK, 0}};
+  track(r, refs, 2);
+  VkBufferCopy regions[64];
+  for (uint32_t i0 = 0; i0 < count; i0 += 64) {
+    uint32_t nreg = count - i0 < 64 ? count - i0 : 64;
+    for (uint32_t i = 0; i < nreg; i++)
+      regions[i] =
+          (VkBufferCopy){src_off + (i0 + i) * src_stride, dst_off + (i0 + i) * dst_stride, run};
+    r->rt->vk.CmdCopyBuffer(r->cmd, src->buffer, dst->buffer, nreg, regions);
+  }
+  r->stats.transfers++;
+}
+
 void *vk_rec_staging(vk_recorder *r, size_t bytes, vk_buf_ref *ref, char *err, size_t err_sz) {
   VkDeviceSize need = ((VkDeviceSize)bytes + 255) & ~(VkDeviceSize)255;
   while (r->chunk_cur < r->nchunks && r->chunk_used + need > r->chunks[r->chunk_cur].size) {

@@ -110,6 +110,11 @@ void vk_rec_fill(vk_recorder *r, vk_block *b, VkDeviceSize off, VkDeviceSize siz
 /* Copies size bytes between ranges (they must not overlap when in the same block). */
 void vk_rec_copy(vk_recorder *r, vk_block *src, VkDeviceSize src_off, vk_block *dst,
                  VkDeviceSize dst_off, VkDeviceSize size);
+/* Copies count runs of run bytes, run i from src_off + i src_stride to dst_off + i dst_stride, as
+ * one copy command (no run may overlap another's destination or a source). */
+void vk_rec_copy_runs(vk_recorder *r, vk_block *src, VkDeviceSize src_off, VkDeviceSize src_stride,
+                      vk_block *dst, VkDeviceSize dst_off, VkDeviceSize dst_stride,
+                      VkDeviceSize run, uint32_t count);
 /* Host -> device: copies src into staging now and records the staging -> dst copy. */
 bool vk_rec_upload(vk_recorder *r, vk_block *dst, VkDeviceSize off, const void *src, size_t bytes,
                    char *err, size_t err_sz);

@@ -116,6 +116,13 @@ static void test_copy_channels(void) {
     for (int c = 0; c < 2; c++)
       for (int i = 0; i < hw; i++) rb[(n * 2 + c) * hw + i] = 2.0 * hb[(n * 2 + c) * hw + i];
   CHECK_TENSOR("copy_channels accumulate", b, rb);
+  /* Within one tensor, the source and destination spans interleaved (Vulkan cannot make this one
+   * copy command): cat[:, 3:5] = cat[:, 0:2]. */
+  cmp_copy_channels(g_ctx, &cat, 0, &cat, 3, 2, 0.0f);
+  for (int n = 0; n < N; n++)
+    for (int c = 3; c < 5; c++)
+      for (int i = 0; i < hw; i++) ref[(n * 7 + c) * hw + i] = ref[(n * 7 + c - 3) * hw + i];
+  CHECK_TENSOR("copy_channels within a tensor", cat, ref);
   free(ha), free(hb), free(hd), free(ref), free(rb);
 }
 
