@@ -14,7 +14,9 @@
 #define STREAM_TARGET_NOISE 0x44540001u
 #define STREAM_CQL_ACTIONS  0x44540002u
 #define ALPHA_MAX           1e6f /* CQL's clamp of the multiplier */
-#define INFER_BATCH         200  /* pairs per inference pass (metrics) */
+/* Rows of the read-back scalars (regression: row 0 is its loss). */
+enum { SC_BELL = 0, SC_GAP = 2, SC_ACTOR = 4, SC_QDATA = 5, SC_COUNT = 6 };
+#define INFER_BATCH 200 /* pairs per inference pass (metrics) */
 /* The critics' output bias starts in the middle of the values Q can take, (5 + 10) / 2, instead
  * of PyTorch's uniform(+-1/sqrt(128)): with batch norm before the last layer the batch mean of Q
  * is that bias plus w . beta, which Adam would otherwise spend its first thousand steps raising. */
@@ -207,7 +209,10 @@ struct dist_trainer {
   cmp_tensor da;             /* [B, 4] ... w.r.t. the actor's action */
   cmp_tensor dfeat_pi;       /* [B, 1024] ... w.r.t. the actor's features */
   cmp_tensor dout;           /* [B, 1] regression loss gradient */
-  cmp_tensor s_bell[2], s_gap[2], s_actor, s_qdata, s_l2; /* [1, 1] scalars read back */
+  /* Scalars read back after a step, rows of one tensor so that a step reads them in one download
+   * (on Vulkan each download of its own is a submit and a wait). */
+  cmp_tensor scalars;                                     /* [SC_COUNT, 1] */
+  cmp_tensor s_bell[2], s_gap[2], s_actor, s_qdata, s_l2; /* its rows */
   /* batch-norm calibration (see calibrate()) */
   int32_t *calib_ep, *calib_t;     /* (CALIB_BATCHES x B) frames of the calibration batches */
   int32_t *calib_gep, *calib_gt;   /* (CALIB_BATCHES x B) their goals */
@@ -334,10 +339,11 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
       t->rand_act = tensor(t, K * B, NN_ACTION_DIM);
       t->dq_rand = tensor(t, K * B, 1);
     }
+    t->scalars = tensor(t, SC_COUNT, 1);
     for (int k = 0; k < 2; k++) {
       t->dq[k] = tensor(t, B, 1);
-      t->s_bell[k] = tensor(t, 1, 1);
-      t->s_gap[k] = tensor(t, 1, 1);
+      t->s_bell[k] = cmp_rows(t->scalars, SC_BELL + k, 1);
+      t->s_gap[k] = cmp_rows(t->scalars, SC_GAP + k, 1);
     }
     t->lse = tensor(t, B, 1);
     t->dlse = tensor(t, B, 1);
@@ -354,8 +360,8 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
     free(g);
     t->da = tensor(t, B, NN_ACTION_DIM);
     t->dfeat_pi = tensor(t, B, NN_FEATURES);
-    t->s_actor = tensor(t, 1, 1);
-    t->s_qdata = tensor(t, 1, 1);
+    t->s_actor = cmp_rows(t->scalars, SC_ACTOR, 1);
+    t->s_qdata = cmp_rows(t->scalars, SC_QDATA, 1);
     t->log_alpha = t->h.cql_log_alpha_init;
   } else {
     t->reg_data = nn_net_data_create(t->nets->regression, B);
@@ -363,7 +369,8 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
     add_model(t, t->nets->regression->head, "optim.regression.head.");
     t->label = tensor(t, B, 1);
     t->dout = tensor(t, B, 1);
-    t->s_l2 = tensor(t, 1, 1);
+    t->scalars = tensor(t, SC_COUNT, 1);
+    t->s_l2 = cmp_rows(t->scalars, 0, 1);
   }
   return t;
 }
@@ -569,15 +576,15 @@ static bool step_q(dist_trainer *t, int64_t step, float *losses, char *err, size
       nn_net_polyak(t->targets->critic[k], t->nets->critic[k], h->polyak, false);
     nn_net_polyak(t->targets->actor, t->nets->actor, h->polyak, false);
   }
-  float bell0 = read_scalar(t, &t->s_bell[0]), bell1 = read_scalar(t, &t->s_bell[1]);
-  float gap = 0.0f;
-  if (h->cql) gap = 0.5f * (read_scalar(t, &t->s_gap[0]) + read_scalar(t, &t->s_gap[1]));
-  if (actor_step) t->last_actor = -read_scalar(t, &t->s_actor);
-  losses[0] = 0.5f * (bell0 + bell1);
+  float sc[SC_COUNT];
+  cmp_download(t->ctx, &t->scalars, sc);
+  float gap = h->cql ? 0.5f * (sc[SC_GAP] + sc[SC_GAP + 1]) : 0.0f;
+  if (actor_step) t->last_actor = -sc[SC_ACTOR]; /* written on actor steps only */
+  losses[0] = 0.5f * (sc[SC_BELL] + sc[SC_BELL + 1]);
   losses[1] = gap;
   losses[2] = alpha;
   losses[3] = t->last_actor;
-  losses[4] = read_scalar(t, &t->s_qdata);
+  losses[4] = sc[SC_QDATA];
   if (h->cql) alpha_update(t, alpha, gap);
   phase_end(t, DIST_PHASE_UPDATE);
   return true;
