@@ -8,10 +8,6 @@
 
 #define STAGING_CHUNK            ((VkDeviceSize)16 << 20)
 #define DESCRIPTOR_SETS_PER_POOL 1024
-/* Dispatches per early submit: enough that a submit's own cost (tens of microseconds) is small
- * next to the batch's device time, few enough that the device starts soon after recording does.
- * MBOLD_VK_BATCH overrides it (0: one command buffer per sync point). */
-#define VK_REC_BATCH 32
 
 vk_recorder *vk_recorder_create(vk_runtime *rt, vk_pipelines *pipes, char *err, size_t err_sz) {
   vk_recorder *r = calloc(1, sizeof *r);
@@ -29,24 +25,21 @@ vk_recorder *vk_recorder_create(vk_runtime *rt, vk_pipelines *pipes, char *err, 
         .sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
         .commandPool = r->cmd_pool,
         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-        .commandBufferCount = VK_REC_RING,
+        .commandBufferCount = 1,
     };
-    res = rt->vk.AllocateCommandBuffers(rt->device, &ai, r->ring);
+    res = rt->vk.AllocateCommandBuffers(rt->device, &ai, &r->cmd);
   }
-  for (int i = 0; i < VK_REC_RING && res == VK_SUCCESS; i++) {
+  if (res == VK_SUCCESS) {
     VkFenceCreateInfo fci = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    res = rt->vk.CreateFence(rt->device, &fci, NULL, &r->fences[i]);
+    res = rt->vk.CreateFence(rt->device, &fci, NULL, &r->fence);
   }
   if (res != VK_SUCCESS) {
     vk_recorder_destroy(r);
     return mb_fail_null(err, err_sz, "Vulkan: cannot create command buffer: %s",
                         vk_result_name(res));
   }
-  r->cmd = r->ring[0];
   r->staging = vk_pool_create(rt, VK_MEM_HOST, STAGING_CHUNK);
   r->profile = vk_profile_create(rt);
-  const char *batch = getenv("MBOLD_VK_BATCH");
-  r->batch = r->profile ? 0 : batch ? atoi(batch) : VK_REC_BATCH;
   r->cap_spans = 64;
   r->writes = malloc(sizeof *r->writes * (size_t)r->cap_spans);
   r->reads = malloc(sizeof *r->reads * (size_t)r->cap_spans);
@@ -60,13 +53,12 @@ vk_recorder *vk_recorder_create(vk_runtime *rt, vk_pipelines *pipes, char *err, 
 void vk_recorder_destroy(vk_recorder *r) {
   if (!r) return;
   vk_runtime *rt = r->rt;
-  vk_rec_flush(r, NULL, 0);
+  if (r->open) vk_rec_flush(r, NULL, 0);
   vk_profile_report(r->profile, stderr);
   vk_profile_destroy(r->profile);
   for (int i = 0; i < r->ndpools; i++) rt->vk.DestroyDescriptorPool(rt->device, r->dpools[i], NULL);
   free(r->dpools);
-  for (int i = 0; i < VK_REC_RING; i++)
-    if (r->fences[i]) rt->vk.DestroyFence(rt->device, r->fences[i], NULL);
+  if (r->fence) rt->vk.DestroyFence(rt->device, r->fence, NULL);
   if (r->cmd_pool) rt->vk.DestroyCommandPool(rt->device, r->cmd_pool, NULL);
   for (int i = 0; i < r->nchunks; i++) vk_pool_free(r->staging, &r->chunks[i]);
   vk_pool_destroy(r->staging);
@@ -199,47 +191,6 @@ static VkDescriptorSet alloc_set(vk_recorder *r, char *err, size_t err_sz) {
   }
 }
 
-/* Ends and submits the command buffer being recorded (fence ring[cur]); does not wait. */
-static VkResult submit(vk_recorder *r) {
-  vk_runtime *rt = r->rt;
-  rt->vk.EndCommandBuffer(r->cmd);
-  r->open = false;
-  r->since_submit = 0;
-  VkSubmitInfo si = {
-      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-      .commandBufferCount = 1,
-      .pCommandBuffers = &r->cmd,
-  };
-  VkResult res = rt->vk.QueueSubmit(rt->queue, 1, &si, r->fences[r->cur]);
-  r->in_flight[r->cur] = res == VK_SUCCESS;
-  r->stats.submits++;
-  return res;
-}
-
-/* Waits for ring slot i if it is in flight and makes it reusable. */
-static VkResult retire(vk_recorder *r, int i) {
-  vk_runtime *rt = r->rt;
-  VkResult res = VK_SUCCESS;
-  if (r->in_flight[i]) {
-    res = rt->vk.WaitForFences(rt->device, 1, &r->fences[i], VK_TRUE, UINT64_MAX);
-    rt->vk.ResetFences(rt->device, 1, &r->fences[i]);
-    r->in_flight[i] = false;
-  }
-  rt->vk.ResetCommandBuffer(r->ring[i], 0);
-  return res;
-}
-
-/* A batch of dispatches is recorded: submit it and go on in the next slot of the ring. */
-static bool submit_early(vk_recorder *r, char *err, size_t err_sz) {
-  VkResult res = submit(r);
-  r->cur = (r->cur + 1) % VK_REC_RING;
-  r->cmd = r->ring[r->cur];
-  if (res == VK_SUCCESS) res = retire(r, r->cur);
-  if (res != VK_SUCCESS)
-    return mb_fail(err, err_sz, "Vulkan: queue submit/wait failed: %s", vk_result_name(res));
-  return true;
-}
-
 bool vk_rec_dispatch(vk_recorder *r, const vk_pipeline *p, const void *push, uint32_t push_bytes,
                      const vk_buf_ref *refs, int nrefs, uint32_t gx, uint32_t gy, uint32_t gz,
                      char *err, size_t err_sz) {
@@ -292,7 +243,6 @@ bool vk_rec_dispatch(vk_recorder *r, const vk_pipeline *p, const void *push, uin
   rt->vk.CmdDispatch(r->cmd, gx, gy, gz);
   vk_profile_mark(r->profile, r->cmd, p);
   r->stats.dispatches++;
-  if (r->batch > 0 && ++r->since_submit >= r->batch) return submit_early(r, err, err_sz);
   return true;
 }
 
@@ -395,12 +345,9 @@ bool vk_rec_download(vk_recorder *r, vk_block *src, VkDeviceSize off, void *dst,
 }
 
 bool vk_rec_flush(vk_recorder *r, char *err, size_t err_sz) {
-  bool any = r->open;
-  for (int i = 0; i < VK_REC_RING; i++) any |= r->in_flight[i];
-  if (!any) return true;
+  if (!r->open) return true;
   vk_runtime *rt = r->rt;
   if (r->ndownloads) {
-    begin(r); /* the downloads' copies may have gone out in an early submit */
     VkMemoryBarrier mb = {
         .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
         .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
@@ -409,12 +356,18 @@ bool vk_rec_flush(vk_recorder *r, char *err, size_t err_sz) {
     rt->vk.CmdPipelineBarrier(r->cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0,
                               1, &mb, 0, NULL, 0, NULL);
   }
-  VkResult res = r->open ? submit(r) : VK_SUCCESS;
-  /* Oldest first, so the ring's order is kept. */
-  for (int k = 1; k <= VK_REC_RING; k++) {
-    VkResult rk = retire(r, (r->cur + k) % VK_REC_RING);
-    if (res == VK_SUCCESS) res = rk;
-  }
+  rt->vk.EndCommandBuffer(r->cmd);
+  r->open = false;
+  VkSubmitInfo si = {
+      .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+      .commandBufferCount = 1,
+      .pCommandBuffers = &r->cmd,
+  };
+  VkResult res = rt->vk.QueueSubmit(rt->queue, 1, &si, r->fence);
+  if (res == VK_SUCCESS) res = rt->vk.WaitForFences(rt->device, 1, &r->fence, VK_TRUE, UINT64_MAX);
+  rt->vk.ResetFences(rt->device, 1, &r->fence);
+  rt->vk.ResetCommandBuffer(r->cmd, 0);
+  r->stats.submits++;
   if (res == VK_SUCCESS) vk_profile_collect(r->profile);
   for (int i = 0; i < r->ndpools; i++) rt->vk.ResetDescriptorPool(rt->device, r->dpools[i], 0);
   r->dpool_cur = 0;

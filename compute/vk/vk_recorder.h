@@ -10,15 +10,7 @@
  *
  * Uploads are copied into host-visible staging at record time (the caller's memory may be reused at
  * once) and copied to the device by the command buffer; downloads are copied to staging by the
- * command buffer and to the caller's memory when vk_rec_flush() has waited for the device.
- *
- * Recording a training step's 400-odd dispatches takes the host about a twelfth of the time the
- * device then takes to run them (lavapipe, 2 cores), and a device that only starts at the sync
- * point idles meanwhile. So every VK_REC_BATCH dispatches the command buffer is submitted without
- * waiting and recording goes on in the next one of a small ring (waiting only when that one is
- * still in flight); vk_rec_flush() submits the rest and waits for all. Staging memory and
- * descriptor pools are recycled only there, when nothing is in flight. The per-shader profile
- * (MBOLD_VK_PROFILE) keeps one command buffer per sync point: its queries live in one. */
+ * command buffer and to the caller's memory when vk_rec_flush() has waited for the device. */
 #ifndef VK_RECORDER_H
 #define VK_RECORDER_H
 
@@ -63,23 +55,16 @@ typedef struct vk_recorder_stats {
   long submits;    /* queue submissions */
 } vk_recorder_stats;
 
-#define VK_REC_RING 4 /* command buffers: one being recorded, the others maybe in flight */
-
 typedef struct vk_recorder {
-  vk_runtime *rt;                    /* not owned */
-  vk_pipelines *pipes;               /* not owned: the layout used to bind descriptors */
-  VkCommandPool cmd_pool;            /* owned */
-  VkCommandBuffer ring[VK_REC_RING]; /* command buffers, used in turn */
-  VkFence fences[VK_REC_RING];       /* signalled when ring[i]'s submit completes */
-  bool in_flight[VK_REC_RING];       /* ring[i] is submitted and not yet waited for */
-  int cur;                           /* the ring slot being recorded */
-  VkCommandBuffer cmd;               /* ring[cur] */
-  int batch;                         /* dispatches per early submit (0: submit at sync points) */
-  int since_submit;                  /* dispatches recorded into cmd */
-  bool open;                         /* cmd has begun and holds commands not yet submitted */
-  VkPipeline bound;                  /* pipeline bound in cmd (avoids rebinding) */
-  vk_span *writes, *reads;           /* ranges written / read since the last barrier */
-  int nwrites, nreads, cap_spans;    /* lengths and capacity of both */
+  vk_runtime *rt;                 /* not owned */
+  vk_pipelines *pipes;            /* not owned: the layout used to bind descriptors */
+  VkCommandPool cmd_pool;         /* owned */
+  VkCommandBuffer cmd;            /* the command buffer being recorded */
+  VkFence fence;                  /* signalled when a submit completes */
+  bool open;                      /* cmd has begun and holds commands not yet submitted */
+  VkPipeline bound;               /* pipeline bound in cmd (avoids rebinding) */
+  vk_span *writes, *reads;        /* ranges written / read since the last barrier */
+  int nwrites, nreads, cap_spans; /* lengths and capacity of both */
   VkDescriptorPool *dpools;       /* descriptor pools when there are no push descriptors (owned) */
   int ndpools, dpool_cur;         /* count and the one being allocated from */
   vk_pool *staging;               /* host-visible memory for uploads and downloads (owned) */

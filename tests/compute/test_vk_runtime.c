@@ -201,40 +201,6 @@ static void test_recorder(env *e) {
   vk_pool_free(e->dev, &y);
 }
 
-/* Early submits (every `batch` dispatches, round a ring of command buffers): a chain of dependent
- * commands many batches long still runs in order, and a download recorded after some early submits
- * sees the end of the chain. */
-static void test_recorder_batches(env *e) {
-  char err[256];
-  enum { STEPS = 100 };
-  vk_alloc x = alloc_floats(e, 64), y = alloc_floats(e, STEPS);
-  int saved = e->rec->batch;
-  e->rec->batch = 7; /* 14 early submits: round the ring several times */
-  long submits = e->rec->stats.submits;
-  for (int i = 0; i < STEPS; i++) { /* x = i, then y[i] = x[5] */
-    fill(e, &x, 0, 64, (float)i);
-    vk_rec_copy(e->rec, x.block, x.off + 5 * 4, y.block, y.off + (VkDeviceSize)i * 4, 4);
-  }
-  float h[STEPS];
-  CHECK(vk_rec_download(e->rec, y.block, y.off, h, sizeof h, err, sizeof err));
-  CHECK(vk_rec_flush(e->rec, err, sizeof err));
-  CHECK_MSG(e->rec->stats.submits == submits + STEPS / 7 + 1, "%ld submits",
-            e->rec->stats.submits - submits);
-  int bad = 0;
-  for (int i = 0; i < STEPS; i++) bad += h[i] != (float)i;
-  CHECK_MSG(bad == 0, "%d of %d values out of order", bad, STEPS);
-  /* A download whose copy went out in an early submit: the flush still waits and copies it. */
-  fill(e, &x, 0, 64, 42.0f);
-  float v = 0;
-  CHECK(vk_rec_download(e->rec, x.block, x.off + 3 * 4, &v, sizeof v, err, sizeof err));
-  for (int i = 0; i < 6; i++) fill(e, &y, 0, STEPS, 1.0f); /* the 7th dispatch submits early */
-  CHECK(!e->rec->open);
-  CHECK(vk_rec_flush(e->rec, err, sizeof err) && v == 42.0f);
-  e->rec->batch = saved;
-  vk_pool_free(e->dev, &x);
-  vk_pool_free(e->dev, &y);
-}
-
 /* ---- random numbers ---------------------------------------------------------------------- */
 
 static void rng(env *e, vk_alloc *t, uint32_t count, bool normal, uint64_t seed, uint32_t stream,
@@ -851,7 +817,6 @@ int main(int argc, char **argv) {
     if (!env_init(&e, true, no_push)) return 1;
     test_pool(&e);
     test_recorder(&e);
-    test_recorder_batches(&e);
     test_philox(&e);
     if (!no_push) test_gemm(&e);
     check_no_messages(&e, no_push ? "descriptor sets" : "push descriptors");
