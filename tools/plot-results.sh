@@ -6,7 +6,10 @@
 #     push1-learned-pixel.json push1-learned-q.json   (mbold eval --json)
 #     dyn-eval.json                                    (mbold eval-dynamics --json)
 #     distance-eval.json                               (mbold eval-distance --json)
-#   OUT_DIR gets results-success.png, results-dynamics.png, results-distance.png.
+#     dyn-models/*.json (optional)                     (mbold eval-dynamics --json of several video
+#                                                       models; the file name, _ as space, is the label)
+#   OUT_DIR gets results-success.png, results-dynamics.png, results-distance.png and, with
+#   dyn-models/, results-dynamics-models.png.
 set -euo pipefail
 res=${1:?results folder}
 out=${2:?output folder}
@@ -38,6 +41,22 @@ d = json.load(open(sys.argv[1]))
 for t, (m, c) in enumerate(zip(d["model"]["psnr_changed"], d["copy_last"]["psnr_changed"]), 1):
     print(t, m, c, d["model"]["psnr"][t - 1], d["copy_last"]["psnr"][t - 1])
 EOF
+
+# Video models side by side: changed-pixel PSNR per step, one column per model, then copying.
+models=0
+if [ -d "$res/dyn-models" ]; then
+  python3 - "$res/dyn-models" > "$tmp/models.dat" <<'EOF'
+import glob, json, os, sys
+files = sorted(glob.glob(os.path.join(sys.argv[1], "*.json")))
+runs = [json.load(open(f)) for f in files]
+labels = [os.path.basename(f)[:-5].replace("_", " ") for f in files]
+print("step " + " ".join('"%s"' % l for l in labels) + ' "copy last frame"')
+for t in range(len(runs[0]["model"]["psnr_changed"])):
+    print(t + 1, " ".join("%.4f" % r["model"]["psnr_changed"][t] for r in runs),
+          "%.4f" % runs[0]["copy_last"]["psnr_changed"][t])
+EOF
+  models=$(($(head -1 "$tmp/models.dat" | grep -o '"[^"]*"' | wc -l) - 1))
+fi
 
 # Distances: Spearman and ranking accuracy per distance.
 python3 - "$res/distance-eval.json" > "$tmp/dist.dat" <<'EOF'
@@ -93,4 +112,19 @@ set key below
 plot "$tmp/dist.dat" using 2:xtic(1) title "Spearman vs true step offset" lc rgb "#3b75af", \
      "" using 3 title "ranking accuracy vs arm-near negatives" lc rgb "#e1812c"
 EOF
+if [ "$models" -gt 0 ]; then
+  gnuplot <<EOF
+set terminal pngcairo size 820,460 font "DejaVu Sans,10"
+set grid ytics lc rgb "#dddddd"
+set output "$out/results-dynamics-models.png"
+set title "Video models on the val split: PSNR on the changed pixels per predicted step"
+set xlabel "predicted step"
+set ylabel "PSNR (dB)"
+set xrange [0.5:13.5]
+set xtics 1
+set key below
+plot for [i=2:$((models + 2))] "$tmp/models.dat" using 1:i with linespoints lw 2 title columnheader(i)
+EOF
+  echo "plot-results: wrote $out/results-dynamics-models.png"
+fi
 echo "plot-results: wrote $out/results-success.png, results-dynamics.png, results-distance.png"
