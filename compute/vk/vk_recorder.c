@@ -258,14 +258,7 @@ void vk_rec_fill(vk_recorder *r, vk_block *b, VkDeviceSize off, VkDeviceSize siz
 
 void vk_rec_copy(vk_recorder *r, vk_block *src, VkDeviceSize src_off, vk_block *dst,
                  VkDeviceSize dst_off, VkDeviceSize size) {
-  if (size == 0) return;
-  begin(r);
-  vk_buf_ref refs[2] = {{src, src_off, size, false, VK_REF_TRACK, 0},
-                        {dst, dst_off, size, true, VK_REF_TRACK, 0}};
-  track(r, refs, 2);
-  VkBufferCopy c = {src_off, dst_off, size};
-  r->rt->vk.CmdCopyBuffer(r->cmd, src->buffer, dst->buffer, 1, &c);
-  r->stats.transfers++;
+  vk_rec_copy_runs(r, src, src_off, 0, dst, dst_off, 0, size, 1);
 }
 
 void vk_rec_copy_runs(vk_recorder *r, vk_block *src, VkDeviceSize src_off, VkDeviceSize src_stride,
