@@ -14,9 +14,9 @@
 #define STREAM_TARGET_NOISE 0x44540001u
 #define STREAM_CQL_ACTIONS  0x44540002u
 #define ALPHA_MAX           1e6f /* CQL's clamp of the multiplier */
-/* Rows of the read-back scalars (regression: row 0 is its loss). */
+#define INFER_BATCH         200  /* pairs per inference pass (metrics) */
+/* Rows of the Q-function's read-back scalars (dist_trainer.scalars). */
 enum { SC_BELL = 0, SC_GAP = 2, SC_ACTOR = 4, SC_QDATA = 5, SC_COUNT = 6 };
-#define INFER_BATCH 200 /* pairs per inference pass (metrics) */
 /* The critics' output bias starts in the middle of the values Q can take, (5 + 10) / 2, instead
  * of PyTorch's uniform(+-1/sqrt(128)): with batch norm before the last layer the batch mean of Q
  * is that bias plus w . beta, which Adam would otherwise spend its first thousand steps raising. */
@@ -209,10 +209,11 @@ struct dist_trainer {
   cmp_tensor da;             /* [B, 4] ... w.r.t. the actor's action */
   cmp_tensor dfeat_pi;       /* [B, 1024] ... w.r.t. the actor's features */
   cmp_tensor dout;           /* [B, 1] regression loss gradient */
-  /* Scalars read back after a step, rows of one tensor so that a step reads them in one download
-   * (on Vulkan each download of its own is a submit and a wait). */
-  cmp_tensor scalars;                                     /* [SC_COUNT, 1] */
-  cmp_tensor s_bell[2], s_gap[2], s_actor, s_qdata, s_l2; /* its rows */
+  /* The Q-function's scalars read back after a step, rows of one tensor so that a step reads
+   * them in one download (on Vulkan each download of its own is a submit and a wait). */
+  cmp_tensor scalars;                               /* [SC_COUNT, 1] */
+  cmp_tensor s_bell[2], s_gap[2], s_actor, s_qdata; /* its rows */
+  cmp_tensor s_l2;                                  /* [1, 1] the regression's loss */
   /* batch-norm calibration (see calibrate()) */
   int32_t *calib_ep, *calib_t;     /* (CALIB_BATCHES x B) frames of the calibration batches */
   int32_t *calib_gep, *calib_gt;   /* (CALIB_BATCHES x B) their goals */
@@ -369,8 +370,7 @@ dist_trainer *dist_trainer_create(cmp_ctx *ctx, const dist_hparams *hp, const di
     add_model(t, t->nets->regression->head, "optim.regression.head.");
     t->label = tensor(t, B, 1);
     t->dout = tensor(t, B, 1);
-    t->scalars = tensor(t, SC_COUNT, 1);
-    t->s_l2 = cmp_rows(t->scalars, 0, 1);
+    t->s_l2 = tensor(t, 1, 1);
   }
   return t;
 }
