@@ -622,12 +622,14 @@ static st_file *open_init(const char *dir, const dyn_config *want, char *err, si
   st_file *f = st_open(ckpt, err, err_sz);
   dyn_config have;
   bool ok = f && dyn_read_meta(f, &have, err, err_sz);
-  if (ok && dyn_config_diff(&have, want))
+  const char *differs = ok ? dyn_config_diff(&have, want) : NULL;
+  if (differs)
     ok = mb_fail(err, err_sz,
                  "--init %s: its model (context %d, latent %d on %dx%d, blur %g) is not the one "
-                 "asked for (context %d, latent %d on %dx%d, blur %g)",
+                 "asked for (context %d, latent %d on %dx%d, blur %g): %s differs",
                  ckpt, have.context, have.latent, have.latent_hw, have.latent_hw, have.blur_sigma,
-                 want->context, want->latent, want->latent_hw, want->latent_hw, want->blur_sigma);
+                 want->context, want->latent, want->latent_hw, want->latent_hw, want->blur_sigma,
+                 differs);
   free(ckpt);
   if (!ok) st_close(f);
   return ok ? f : NULL;

@@ -98,6 +98,8 @@ expect_bad "bad warp source" "--warp-source" -- "$mbold" train dynamics --data "
 expect_bad "warp previous with blur" "blur" -- "$mbold" train dynamics --data "$d" --out "$n" --warp-source previous --blur 2
 expect_bad "init: no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$tmp/no-run"
 expect_bad "init: other model" "latent" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$r" --latent 12
+# Models that differ only where the message's numbers do not show it: the field is named.
+expect_bad "init: other warp source" "warp_source" -- "$mbold" train dynamics --data "$d" --out "$n" "${small[@]}" --init "$wp" --blur 0
 # (checked before the dataset is read: a missing file is not reached)
 expect_bad "init: checked first" "latent" -- "$mbold" train dynamics --data "$tmp/none.h5" --out "$n" --init "$r" --latent 12
 [ -e "$n" ] && fail "a bad input created $n"
