@@ -9,6 +9,7 @@
 
 #include "dyn_eval.h"
 #include "dyn_plan.h"
+#include "mb_blob.h"
 #include "mb_err.h"
 #include "mb_file.h"
 #include "mb_json.h"
@@ -35,6 +36,46 @@ static void metrics_json(mb_jw *w, const dyn_eval *e, bool copy) {
       mb_jw_double(w, round(v * 10000) / 10000);
     }
     mb_jw_end_array(w);
+  }
+}
+
+/* The moving-object metrics per step (dyn_eval.h). */
+static void objects_json(mb_jw *w, const dyn_eval *e) {
+  const char *keys[8] = {"moved",         "found",      "tracked", "error_px",
+                         "copy_error_px", "mass_ratio", "still",   "still_mass_ratio"};
+  mb_jw_key(w, "objects");
+  mb_jw_begin_object(w);
+  char def[400];
+  snprintf(def, sizeof def,
+           "each object found by its colour (chromaticity within %.2f); pairs (window, object) "
+           "visible (mass >= %.0f) in the last context and the true frame; moved: true centroid "
+           "%.0f px or more from the context's; found: drawn with at least half the true mass; "
+           "tracked: found and nearer the true centroid than the context's",
+           MB_BLOB_RADIUS, DYN_VISIBLE_MASS, DYN_MOVED_PX);
+  mb_jw_kv_string(w, "definition", def);
+  mb_jw_kv_int(w, "count", e->objects);
+  for (int k = 0; k < 8; k++) {
+    mb_jw_key(w, keys[k]);
+    mb_jw_begin_array(w);
+    for (int t = 0; t < e->horizon; t++) {
+      dyn_object_metrics m = dyn_eval_get_objects(e, t);
+      double v = (double[8]){m.moved,       m.found,      m.tracked, m.err_px,
+                             m.copy_err_px, m.mass_ratio, m.still,   m.still_mass_ratio}[k];
+      mb_jw_double(w, round(v * 1e4) / 1e4);
+    }
+    mb_jw_end_array(w);
+  }
+  mb_jw_end_object(w);
+}
+
+static void objects_table(const dyn_eval *e) {
+  printf("moving objects: step   moved   found  tracked   error px model/copy   mass ratio moved "
+         "/ still\n");
+  for (int t = 0; t < e->horizon; t++) {
+    dyn_object_metrics m = dyn_eval_get_objects(e, t);
+    printf("                %4d  %6.0f   %5.3f    %5.3f     %6.2f / %6.2f         %5.3f / %5.3f\n",
+           t + 1, m.moved, m.found, m.tracked, m.err_px, m.copy_err_px, m.mass_ratio,
+           m.still_mass_ratio);
   }
 }
 
@@ -198,6 +239,8 @@ int app_cmd_eval_dynamics(int argc, char **argv) {
          data, why);
   fflush(stdout);
   e = dyn_eval_create(horizon);
+  const sim_task_info *task = sim_task_get(sim_dataset_get_meta(ds)->task);
+  dyn_eval_set_objects(e, task->num_objects, (const float(*)[3])task->object_rgb);
   app_progress prog;
   app_progress_init(&prog, "eval-dynamics", "windows");
   mb_job_hooks hooks = {
@@ -251,6 +294,7 @@ int app_cmd_eval_dynamics(int argc, char **argv) {
   metrics_json(&w, e, true);
   mb_jw_end_object(&w);
   mb_jw_kv_bool(&w, "beats_copy_last_on_changed_psnr_every_step", beats);
+  if (e->objects > 0) objects_json(&w, e);
   mb_jw_end_object(&w);
   char *text = mb_jw_take(&w);
   ok = text && mb_write_file_atomic(json, text, strlen(text), err, sizeof err);
@@ -271,6 +315,7 @@ int app_cmd_eval_dynamics(int argc, char **argv) {
            b.ssim_changed);
   }
   printf("beats copy-last on changed-pixel PSNR at every step: %s\n", beats ? "yes" : "no");
+  if (e->objects > 0) objects_table(e);
 
   if (png) {
     strip_pick picks[32];

@@ -2,6 +2,7 @@
 #include "dyn_eval.h"
 
 #include "cmp_backend.h" /* cmp_die */
+#include "mb_blob.h"
 #include "mb_err.h"
 
 #include <math.h>
@@ -94,7 +95,8 @@ dyn_eval *dyn_eval_create(int horizon) {
   e->horizon = horizon;
   e->model = calloc((size_t)horizon, sizeof *e->model);
   e->copy = calloc((size_t)horizon, sizeof *e->copy);
-  if (!e->model || !e->copy) cmp_die("dyn_eval_create: out of memory");
+  e->obj = calloc((size_t)horizon, sizeof *e->obj);
+  if (!e->model || !e->copy || !e->obj) cmp_die("dyn_eval_create: out of memory");
   return e;
 }
 
@@ -102,6 +104,7 @@ void dyn_eval_destroy(dyn_eval *e) {
   if (!e) return;
   free(e->model);
   free(e->copy);
+  free(e->obj);
   free(e);
 }
 
@@ -119,13 +122,60 @@ static void add_one(dyn_metric_sums *s, const uint8_t *truth, const uint8_t *pre
   }
 }
 
+void dyn_eval_set_objects(dyn_eval *e, int n, const float (*rgb)[3]) {
+  if (n < 0 || n > DYN_MAX_OBJECTS) cmp_die("dyn_eval_set_objects: %d objects", n);
+  e->objects = n;
+  memcpy(e->object_rgb, rgb, (size_t)n * sizeof *rgb);
+}
+
+static void add_objects(dyn_eval *e, dyn_object_sums *s, const uint8_t *last, const uint8_t *truth,
+                        const uint8_t *pred) {
+  for (int k = 0; k < e->objects; k++) {
+    mb_blob c = mb_blob_find(last, S, S, e->object_rgb[k]),
+            t = mb_blob_find(truth, S, S, e->object_rgb[k]);
+    if (c.mass < DYN_VISIBLE_MASS || t.mass < DYN_VISIBLE_MASS) continue;
+    mb_blob p = mb_blob_find(pred, S, S, e->object_rgb[k]);
+    double ratio = p.mass / t.mass < 2 ? p.mass / t.mass : 2;
+    double moved = hypot(t.x - c.x, t.y - c.y);
+    if (moved < DYN_MOVED_PX) {
+      s->still += 1, s->still_mass_ratio += ratio;
+      continue;
+    }
+    s->moved += 1, s->mass_ratio += ratio;
+    if (p.mass < 0.5 * t.mass) continue;
+    double err = hypot(p.x - t.x, p.y - t.y);
+    s->found += 1, s->err += err, s->copy_err += moved;
+    if (err < moved) s->tracked += 1;
+  }
+}
+
 void dyn_eval_add(dyn_eval *e, int step, const uint8_t *last, const uint8_t *truth,
                   const uint8_t *pred) {
   if (step < 0 || step >= e->horizon) cmp_die("dyn_eval_add: step %d of %d", step, e->horizon);
   dyn_changed_mask(last, truth, e->mask);
   add_one(&e->model[step], truth, pred, e->mask, e->map);
   add_one(&e->copy[step], truth, last, e->mask, e->map);
+  add_objects(e, &e->obj[step], last, truth, pred);
   if (step == 0) e->windows++;
+}
+
+static double ratio_or_nan(double a, double b) {
+  return b > 0 ? a / b : NAN;
+}
+
+dyn_object_metrics dyn_eval_get_objects(const dyn_eval *e, int step) {
+  const dyn_object_sums *s = &e->obj[step];
+  dyn_object_metrics m = {
+      .moved = s->moved,
+      .found = ratio_or_nan(s->found, s->moved),
+      .tracked = ratio_or_nan(s->tracked, s->moved),
+      .err_px = ratio_or_nan(s->err, s->found),
+      .copy_err_px = ratio_or_nan(s->copy_err, s->found),
+      .mass_ratio = ratio_or_nan(s->mass_ratio, s->moved),
+      .still = s->still,
+      .still_mass_ratio = ratio_or_nan(s->still_mass_ratio, s->still),
+  };
+  return m;
 }
 
 static double psnr(double se, double values) {

@@ -2,11 +2,36 @@
 
 #include <string.h>
 
+/* Object colours as in the scenes (assets/scenes: block0..2 red, green, blue; door_handle);
+ * test_sim_render finds each where the scene draws it. */
 static const sim_task_info infos[SIM_TASK_COUNT] = {
-    {SIM_TASK_REACH, "reach", "reach.xml", 0, {0.6f, 0.6f, 0.3f, 0.3f}, 0.05},
-    {SIM_TASK_PUSH1, "push1", "push1.xml", 1, {0.6f, 0.6f, 0.3f, 0.3f}, 0.05},
-    {SIM_TASK_PUSH3, "push3", "push3.xml", 3, {0.6f, 0.6f, 0.3f, 0.3f}, 0.05},
-    {SIM_TASK_DOOR, "door", "door.xml", 1, {0.3f, 0.3f, 0.3f, 0.15f}, 0.075},
+    {.task = SIM_TASK_REACH,
+     .name = "reach",
+     .scene_file = "reach.xml",
+     .num_objects = 0,
+     .policy_std = {0.6f, 0.6f, 0.3f, 0.3f},
+     .success_threshold = 0.05},
+    {.task = SIM_TASK_PUSH1,
+     .name = "push1",
+     .scene_file = "push1.xml",
+     .num_objects = 1,
+     .policy_std = {0.6f, 0.6f, 0.3f, 0.3f},
+     .success_threshold = 0.05,
+     .object_rgb = {{0.85f, 0.15f, 0.12f}}},
+    {.task = SIM_TASK_PUSH3,
+     .name = "push3",
+     .scene_file = "push3.xml",
+     .num_objects = 3,
+     .policy_std = {0.6f, 0.6f, 0.3f, 0.3f},
+     .success_threshold = 0.05,
+     .object_rgb = {{0.85f, 0.15f, 0.12f}, {0.15f, 0.7f, 0.2f}, {0.15f, 0.3f, 0.9f}}},
+    {.task = SIM_TASK_DOOR,
+     .name = "door",
+     .scene_file = "door.xml",
+     .num_objects = 1,
+     .policy_std = {0.3f, 0.3f, 0.3f, 0.15f},
+     .success_threshold = 0.075,
+     .object_rgb = {{0.15f, 0.15f, 0.6f}}},
 };
 
 const sim_task_info *sim_task_get(sim_task task) {

@@ -35,6 +35,9 @@ typedef struct sim_task_info {
   int num_objects;          /* K */
   float policy_std[4];      /* std of the random policy's Gaussian per action dimension */
   double success_threshold; /* metres: relevant object (or end effector) to its goal position */
+  /* Material colour (the scene's rgba, r g b) of what shows object k in an image: the block, or the
+   * door's handle (the panel is the table's hue). Found in frames by chromaticity (mb_blob.h). */
+  float object_rgb[SIM_MAX_OBJECTS][3];
 } sim_task_info;
 
 /* Constants of a task; NULL for an out-of-range value. Static storage. */

@@ -1,5 +1,7 @@
-/* base/: Philox known answers (Random123 test vectors), random number statistics, atomic files. */
+/* base/: Philox known answers (Random123 test vectors), random number statistics, atomic files,
+ * coloured objects by chromaticity. */
 #include "../test_util.h"
+#include "mb_blob.h"
 #include "mb_clock.h"
 #include "mb_file.h"
 #include "mb_json.h"
@@ -167,7 +169,43 @@ static void test_pacer(void) {
   CHECK_NEAR(mb_pacer_wait(&p, now + 0.006), 1.0 / 30.0 - 0.006, 1e-9);
 }
 
+static void fill_rect(uint8_t *img, int x0, int y0, int w, int h, const int rgb[3]) {
+  for (int y = y0; y < y0 + h; y++)
+    for (int x = x0; x < x0 + w; x++)
+      for (int c = 0; c < 3; c++) img[(y * 64 + x) * 3 + c] = (uint8_t)rgb[c];
+}
+
+/* A red block (half in light, half in shade) on the table beside an orange arm: found with its
+ * pixel count and centre; a ghost blended half with the table adds nothing, a three-quarter blend
+ * a little; no block, no mass. */
+static void test_blob(void) {
+  static uint8_t img[64 * 64 * 3];
+  const int table[3] = {184, 148, 113}, lit[3] = {252, 44, 36}, shade[3] = {126, 22, 18},
+            arm[3] = {255, 164, 62}, ghost[3] = {218, 96, 74}, three_q[3] = {235, 70, 55};
+  const float red[3] = {0.85f, 0.15f, 0.12f};
+  fill_rect(img, 0, 0, 64, 64, table);
+  mb_blob b = mb_blob_find(img, 64, 64, red);
+  CHECK(b.mass == 0 && b.x == 0 && b.y == 0);
+  fill_rect(img, 30, 8, 6, 20, arm);
+  fill_rect(img, 10, 40, 4, 2, lit);
+  fill_rect(img, 10, 42, 4, 2, shade);
+  b = mb_blob_find(img, 64, 64, red);
+  CHECK_NEAR(b.mass, 16, 0.6);
+  CHECK_NEAR(b.x, 12.0, 1e-3);
+  CHECK_NEAR(b.y, 42.0, 0.05);
+  fill_rect(img, 50, 50, 4, 4, ghost);
+  mb_blob g = mb_blob_find(img, 64, 64, red);
+  CHECK_NEAR(g.mass, b.mass, 1e-9);
+  fill_rect(img, 50, 50, 4, 4, three_q);
+  g = mb_blob_find(img, 64, 64, red);
+  CHECK(g.mass > b.mass + 16 * 0.15 && g.mass < b.mass + 16 * 0.6);
+  /* darker than MB_BLOB_MIN_SUM: no chromaticity */
+  fill_rect(img, 0, 0, 64, 64, (const int[3]){20, 4, 3});
+  CHECK(mb_blob_find(img, 64, 64, red).mass == 0);
+}
+
 int main(void) {
+  test_blob();
   test_pacer();
   test_stats();
   test_json();

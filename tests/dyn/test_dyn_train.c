@@ -1,7 +1,8 @@
 /* Training the video model on the CPU backend: a synthetic video (a square moved by the action) is
  * learned well enough to predict several steps ahead far better than copying the last frame; an
  * interrupted and resumed run equals an uninterrupted one bit for bit; the planner's dynamics load
- * a run and predict; damaged, foreign or mismatched inputs are clear errors. */
+ * a run and predict; damaged, foreign or mismatched inputs are clear errors; the evaluation's
+ * moving-object metrics on drawn frames. */
 #include "../test_util.h"
 #include "dyn_eval.h"
 #include "dyn_plan.h"
@@ -9,6 +10,7 @@
 #include "mb_file.h"
 #include "mb_philox.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -112,6 +114,63 @@ static void test_learns_square(void) {
   dyn_eval_destroy(e);
   dyn_trainer_destroy(t);
   free_synth(&tr), free_synth(&va);
+}
+
+/* ---- moving-object metrics of the evaluation ---------------------------------------------------
+ */
+
+/* A table-coloured frame with a red 4 x 4 block at (x, y) drawn with weight `a` (1 sharp, 0.5 a
+ * ghost half blended into the table), and optionally a second one. */
+static void table_frame(uint8_t *f, int x, int y, double a, int x2, int y2, double a2) {
+  const int table[3] = {184, 148, 113}, red[3] = {230, 40, 32};
+  for (int i = 0; i < 64 * 64; i++)
+    for (int c = 0; c < 3; c++) f[3 * i + c] = (uint8_t)table[c];
+  for (int b = 0; b < 2; b++) {
+    int bx = b ? x2 : x, by = b ? y2 : y;
+    double w = b ? a2 : a;
+    if (w <= 0) continue;
+    for (int yy = by; yy < by + 4; yy++)
+      for (int xx = bx; xx < bx + 4; xx++)
+        for (int c = 0; c < 3; c++)
+          f[(yy * 64 + xx) * 3 + c] = (uint8_t)lround(w * red[c] + (1 - w) * table[c]);
+  }
+}
+
+/* A block moved 3 px: predicted where it went (tracked), left where it was (found, not tracked),
+ * faded at both places (neither); a block that stays, kept or faded. */
+static void test_object_metrics(void) {
+  static uint8_t last[DYN_FRAME_BYTES], truth[DYN_FRAME_BYTES], pred[DYN_FRAME_BYTES];
+  const float red[1][3] = {{0.85f, 0.15f, 0.12f}};
+  dyn_eval *e = dyn_eval_create(3);
+  dyn_eval_set_objects(e, 1, red);
+  table_frame(last, 10, 20, 1, 0, 0, 0);
+  table_frame(truth, 13, 20, 1, 0, 0, 0);
+  table_frame(pred, 13, 20, 1, 0, 0, 0);
+  dyn_eval_add(e, 0, last, truth, pred);
+  table_frame(pred, 10, 20, 1, 0, 0, 0);
+  dyn_eval_add(e, 1, last, truth, pred);
+  table_frame(pred, 10, 20, 0.5, 13, 20, 0.5);
+  dyn_eval_add(e, 2, last, truth, pred);
+  /* still blocks: kept at step 0, faded at step 1 */
+  table_frame(last, 40, 40, 1, 0, 0, 0);
+  dyn_eval_add(e, 0, last, last, last);
+  table_frame(pred, 40, 40, 0.5, 0, 0, 0);
+  dyn_eval_add(e, 1, last, last, pred);
+
+  dyn_object_metrics m0 = dyn_eval_get_objects(e, 0), m1 = dyn_eval_get_objects(e, 1),
+                     m2 = dyn_eval_get_objects(e, 2);
+  CHECK(m0.moved == 1 && m0.found == 1 && m0.tracked == 1 && m0.still == 1);
+  CHECK_NEAR(m0.err_px, 0, 1e-9);
+  CHECK_NEAR(m0.copy_err_px, 3, 1e-9);
+  CHECK_NEAR(m0.mass_ratio, 1, 1e-9);
+  CHECK_NEAR(m0.still_mass_ratio, 1, 1e-9);
+  CHECK(m1.moved == 1 && m1.found == 1 && m1.tracked == 0);
+  CHECK_NEAR(m1.err_px, 3, 1e-9);
+  CHECK_NEAR(m1.still_mass_ratio, 0, 1e-9);
+  CHECK(m2.moved == 1 && m2.found == 0 && m2.tracked == 0 && isnan(m2.err_px) && m2.still == 0);
+  CHECK_NEAR(m2.mass_ratio, 0, 1e-9);
+  CHECK(isnan(m2.still_mass_ratio));
+  dyn_eval_destroy(e);
 }
 
 /* ---- runs: resume equals uninterrupted ---------------------------------------------------------
@@ -384,6 +443,7 @@ int main(void) {
   }
   snprintf(g_tmp, sizeof g_tmp, "/tmp/test_dyn_train_XXXXXX");
   if (!mkdtemp(g_tmp)) return 1;
+  test_object_metrics();
   test_bad_inputs();
   test_sampling();
   test_resume();

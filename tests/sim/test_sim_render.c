@@ -1,23 +1,20 @@
 /* Offscreen rendering: a rendered block appears where the camera matrices project it (agent and
- * free cameras), images are deterministic and independent of the other tiles of a batch. */
+ * free cameras), images are deterministic and independent of the other tiles of a batch; every
+ * task's object colours (sim_task_info.object_rgb) find its objects in agent images. */
 #include "sim_test_util.h"
 
+#include "mb_blob.h"
 #include "mb_clock.h"
 #include "sim_render.h"
 
 #include <math.h>
 
-/* Centroid of the pixels of the red block (block0 of push1) in an RGB image. */
+/* Centroid of the red block (block0 of push1) in an RGB image, found by its colour as the video
+ * model's evaluation finds it (mb_blob.h). */
 static int red_centroid(const uint8_t *rgb, int w, int h, double *col, double *row) {
-  double sc = 0, sr = 0;
-  int n = 0;
-  for (int r = 0; r < h; r++)
-    for (int c = 0; c < w; c++) {
-      const uint8_t *p = rgb + ((size_t)r * w + c) * 3;
-      if (p[0] > 120 && p[1] < 70 && p[2] < 70) sc += c + 0.5, sr += r + 0.5, n++;
-    }
-  if (n) *col = sc / n, *row = sr / n;
-  return n;
+  mb_blob b = mb_blob_find(rgb, w, h, sim_task_get(SIM_TASK_PUSH1)->object_rgb[0]);
+  *col = b.x, *row = b.y;
+  return (int)lround(b.mass);
 }
 
 static void test_projection(sim_renderer *r, sim_world *w) {
@@ -108,6 +105,50 @@ static void measure_view(const sim_model *m, sim_world *w) {
   }
 }
 
+/* push3: each block found by its colour where it is projected; door: the handle found, and it moves
+ * with the slide. */
+static void test_object_colours(void) {
+  char err[512];
+  uint8_t img[SIM_IMAGE_BYTES];
+  const sim_task tasks[2] = {SIM_TASK_PUSH3, SIM_TASK_DOOR};
+  for (int ti = 0; ti < 2; ti++) {
+    const sim_task_info *info = sim_task_get(tasks[ti]);
+    sim_model *m = sim_model_load(tasks[ti], test_assets(), err, sizeof err);
+    CHECK_MSG(m != NULL, "%s", err);
+    if (!m) continue;
+    sim_world *w = sim_world_create(m, err, sizeof err);
+    sim_renderer *r = sim_renderer_create(m, 64, 64, 1, SIM_QUALITY_AGENT, err, sizeof err);
+    CHECK_MSG(w && r, "%s", err);
+    if (w && r && tasks[ti] == SIM_TASK_PUSH3) {
+      const double spots[3][2] = {{-0.15, -0.1}, {0.05, -0.16}, {0.16, 0.06}};
+      for (int k = 0; k < 3; k++)
+        CHECK(sim_world_place_object(w, k, spots[k][0], spots[k][1], err, sizeof err));
+      CHECK(sim_render_agent(r, w, img, err, sizeof err));
+      for (int k = 0; k < 3; k++) {
+        double p[3] = {spots[k][0], spots[k][1], 0.025}, pc = 0, pr = 0;
+        CHECK(sim_project_point(w, NULL, 64, 64, p, &pc, &pr));
+        mb_blob b = mb_blob_find(img, 64, 64, info->object_rgb[k]);
+        CHECK_MSG(b.mass >= 6 && hypot(b.x - pc, b.y - pr) < 1.5,
+                  "push3 block %d: mass %.1f at (%.1f, %.1f), projected to (%.1f, %.1f)", k, b.mass,
+                  b.x, b.y, pc, pr);
+      }
+    } else if (w && r) {
+      mb_blob b[2];
+      for (int i = 0; i < 2; i++) {
+        CHECK(sim_world_place_object(w, 0, i ? 0.25 : -0.05, 0, err, sizeof err));
+        CHECK(sim_render_agent(r, w, img, err, sizeof err));
+        b[i] = mb_blob_find(img, 64, 64, info->object_rgb[0]);
+        CHECK_MSG(b[i].mass >= 4, "door handle hardly found (mass %.1f)", b[i].mass);
+      }
+      CHECK_MSG(fabs(b[1].x - b[0].x) > 3, "door handle at x %.1f and %.1f for two slides", b[0].x,
+                b[1].x);
+    }
+    sim_renderer_free(r);
+    sim_world_free(w);
+    sim_model_free(m);
+  }
+}
+
 int main(void) {
   char err[512], gl_r[256], gl_v[256];
   CHECK_MSG(sim_gl_info(gl_r, sizeof gl_r, gl_v, sizeof gl_v, err, sizeof err), "%s", err);
@@ -123,6 +164,7 @@ int main(void) {
     test_determinism_and_tiles(m, r);
   }
   sim_renderer_free(r);
+  test_object_colours();
   measure_view(m, w);
   sim_world_free(w);
   sim_model_free(m);
