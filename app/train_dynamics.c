@@ -17,7 +17,7 @@ int app_train_dynamics(int argc, char **argv);
 
 int app_train_dynamics(int argc, char **argv) {
   const char *cmd = "train dynamics";
-  gchar *data = NULL, *out = NULL, *backend = NULL, *init = NULL, *warp_source = NULL;
+  gchar *data = NULL, *out = NULL, *backend = NULL, *init = NULL, *warp_source = NULL, *loss = NULL;
   gint64 steps = UNSET, seed = UNSET, max_episodes = 0, val_episodes = 200;
   gint batch = UNSET, latent = UNSET, latent_hw = UNSET, context = UNSET, threads = 0,
        log_every = UNSET, ckpt_every = UNSET, eval_every = UNSET;
@@ -52,6 +52,10 @@ int app_train_dynamics(int argc, char **argv) {
        "extra loss weight of pixels that change from the context, in the true or the predicted "
        "frame (default 0: plain l2)",
        "W"},
+      {"loss", 0, 0, G_OPTION_ARG_STRING, &loss,
+       "pixel loss: l2 (paper Eq. 1, default) or l1 (Huber, linear beyond 0.01: the likelier "
+       "outcome drawn sharp rather than the average of all)",
+       "L"},
       {"init", 0, 0, G_OPTION_ARG_FILENAME, &init,
        "start from the model weights of this dynamics run's latest checkpoint (fine-tuning)",
        "RUN"},
@@ -127,6 +131,10 @@ int app_train_dynamics(int argc, char **argv) {
   if (interaction != UNSET) p.interaction = (float)interaction;
   if (decay != UNSET) p.lr_decay_start = (float)decay;
   if (change != UNSET) p.change_weight = (float)change;
+  if (loss && !dyn_parse_pixel_loss(loss, &p.loss_l1)) {
+    app_bad_input(cmd, "--loss '%s' (must be l2 or l1)", loss);
+    goto done;
+  }
   if (init) snprintf(p.init, sizeof p.init, "%s", init);
   if (log_every != UNSET) p.log_every = log_every;
   if (ckpt_every != UNSET) p.checkpoint_every = ckpt_every;
@@ -214,5 +222,6 @@ done:
   g_free(backend);
   g_free(init);
   g_free(warp_source);
+  g_free(loss);
   return rc;
 }

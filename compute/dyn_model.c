@@ -701,7 +701,7 @@ static void change_weights(dyn_data *d, const uint8_t *targets, float change_wei
   cmp_upload(ctx, &w, wt);
 }
 
-float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight) {
+float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight, float l1_delta) {
   dyn_model *m = d->model;
   cmp_ctx *ctx = m->ctx;
   REQ(d->train, "dyn_backward: the data was not created for training");
@@ -713,7 +713,13 @@ float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight) {
   /* Loss and its gradient. */
   float loss = dyn_loss(d, targets);
   cmp_tensor y = rows(&d->y, 0, n), target = rows(&d->target, 0, n), dy = rows(&d->dy, 0, n);
-  cmp_mse_bwd(ctx, &y, &target, 1.0f, &dy, 0.0f);
+  REQ(l1_delta >= 0, "dyn_backward: l1_delta %g", l1_delta);
+  if (l1_delta > 0) { /* Huber: clamp(d / delta, -1, 1) / numel, from the mse's 2 d / numel */
+    float g1 = 1.0f / (float)cmp_numel(&y);
+    cmp_mse_bwd(ctx, &y, &target, 0.5f / l1_delta, &dy, 0.0f);
+    cmp_clamp(ctx, &dy, &dy, -g1, g1);
+  } else
+    cmp_mse_bwd(ctx, &y, &target, 1.0f, &dy, 0.0f);
   if (change_weight > 0) {
     change_weights(d, targets, change_weight, n);
     cmp_tensor w = rows(&d->weight, 0, n);

@@ -229,13 +229,23 @@ float dyn_loss(dyn_data *d, const uint8_t *targets);
 #define DYN_CHANGE_THRESHOLD 0.1f
 
 /* Training: the mean squared error of the last decode (which must cover steps 1..T of the rollout)
- * against targets uint8 [T][nr][64 x 64 x 3], then the gradient of that loss accumulated into the
- * model's gradients (zero them first). Returns the (unweighted) loss.
- * change_weight > 0 trains on a weighted loss instead: every pixel's squared error counts
- * 1 + change_weight times where the true or the predicted frame changes (DYN_CHANGE_THRESHOLD)
- * from the context. The moving arm and a pushed block are a few percent of a frame's pixels, so
- * under the plain loss a model gains little by getting them right; counting the predicted changes
- * too makes a change where none happens (a fading block) as costly as a missed one. */
-float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight);
+ * against targets uint8 [T][nr][64 x 64 x 3], then the gradient of the training loss accumulated
+ * into the model's gradients (zero them first). Returns the mean squared error (the logged and
+ * validated figure, whatever the training loss).
+ * The training loss is that error (paper Eq. 1) when l1_delta is 0; with l1_delta > 0 it is the
+ * mean Huber loss of the pixel errors d: d^2 / (2 l1_delta) within l1_delta, |d| - l1_delta / 2
+ * beyond, i.e. an l1 loss rounded off near 0 (SAVP trains on l1). Where the model cannot tell
+ * whether a block is pushed, the squared error is least for the average of both outcomes, a
+ * block faded at both places; the absolute error is least for the likelier outcome drawn sharp.
+ * change_weight > 0 weights the loss: every pixel's error counts 1 + change_weight times where the
+ * true or the predicted frame changes (DYN_CHANGE_THRESHOLD) from the context. The moving arm and
+ * a pushed block are a few percent of a frame's pixels, so under the plain loss a model gains
+ * little by getting them right; counting the predicted changes too makes a change where none
+ * happens (a fading block) as costly as a missed one. */
+float dyn_backward(dyn_data *d, const uint8_t *targets, float change_weight, float l1_delta);
+
+/* The l1_delta of `mbold train dynamics --loss l1` (pixels / 255: errors past 2.55 levels count
+ * linearly). */
+#define DYN_L1_DELTA 0.01f
 
 #endif

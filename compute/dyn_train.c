@@ -40,6 +40,16 @@ dyn_train_params dyn_train_defaults(void) {
   return p;
 }
 
+const char *dyn_pixel_loss_name(bool l1) {
+  return l1 ? "l1" : "l2";
+}
+
+bool dyn_parse_pixel_loss(const char *name, bool *l1) {
+  if (strcmp(name, "l1") && strcmp(name, "l2")) return false;
+  *l1 = !strcmp(name, "l1");
+  return true;
+}
+
 bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz) {
   if (!dyn_config_check(&p->model, err, err_sz)) return false;
   if (p->horizon < 1 || p->horizon > 64)
@@ -316,7 +326,7 @@ bool dyn_trainer_step(dyn_trainer *t, int64_t step, float *mse, char *err, size_
   dyn_encode(t->data, b->ctx, B);
   dyn_rollout(t->data, b->act, B, T);
   dyn_decode(t->data, 1, T);
-  *mse = dyn_backward(t->data, b->tgt, t->p.change_weight);
+  *mse = dyn_backward(t->data, b->tgt, t->p.change_weight, t->p.loss_l1 ? DYN_L1_DELTA : 0.0f);
   float lr = dyn_train_lr(&t->p, step);
   for (int i = 0; i < DYN_PARTS; i++) {
     t->adam[i]->lr = lr;
@@ -426,7 +436,11 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_key(&w, "lr");
   mb_jw_float(&w, p->lr);
   mb_jw_kv_string(&w, "optimizer", "adam(0.9, 0.999, 1e-8), one per model part");
-  mb_jw_kv_string(&w, "loss", "mean squared error over all predicted frames, pixels / 255");
+  mb_jw_kv_string(&w, "loss",
+                  p->loss_l1
+                      ? "mean Huber loss (l1 beyond 0.01) over all predicted frames, pixels / 255"
+                      : "mean squared error over all predicted frames, pixels / 255");
+  mb_jw_kv_string(&w, "pixel_loss", dyn_pixel_loss_name(p->loss_l1));
   mb_jw_kv_string(&w, "rollout", "from the context in latent space, no teacher forcing");
   mb_jw_kv_int(&w, "steps", p->steps);
   mb_jw_kv_int(&w, "seed", (int64_t)p->seed);
@@ -481,6 +495,7 @@ bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b,
         : a->interaction_m != b->interaction_m   ? "interaction_m"
         : a->lr_decay_start != b->lr_decay_start ? "lr_decay_start"
         : a->change_weight != b->change_weight   ? "change_weight"
+        : a->loss_l1 != b->loss_l1               ? "pixel_loss"
         : strcmp(a->init, b->init)               ? "init"
                                                  : NULL;
   if (w && what) snprintf(what, what_sz, "%s", w);
@@ -520,6 +535,9 @@ bool dyn_train_params_from_run(const char *run_dir, dyn_train_params *p, char *e
       ok = mb_fail(err, err_sz, "%s/config.json: warp_source '%s' (must be context or previous)",
                    run_dir, ws);
     mb_json_as_number(mb_json_get(j, "change_weight"), &cw);
+    const char *pl = mb_json_as_string(mb_json_get(j, "pixel_loss")); /* l2 before */
+    if (pl && !dyn_parse_pixel_loss(pl, &r.loss_l1))
+      ok = mb_fail(err, err_sz, "%s/config.json: pixel_loss '%s' (must be l2 or l1)", run_dir, pl);
     const char *init = mb_json_as_string(mb_json_get(j, "init"));
     snprintf(r.init, sizeof r.init, "%s", init ? init : "");
     mb_json_as_number(mb_json_get(j, "val_windows"), &vw);

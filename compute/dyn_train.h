@@ -73,15 +73,19 @@ typedef struct dyn_train_params {
   float lr_decay_start; /* share of the steps after which the learning rate falls linearly to
                            a tenth at the last step (1: constant) */
   float change_weight;  /* extra weight of changing pixels in the loss (dyn_backward; 0: Eq. 1) */
+  bool loss_l1;         /* train on the l1 (Huber, DYN_L1_DELTA) loss instead of Eq. 1's l2 */
   char init[512];       /* "": PyTorch's initialisation; else a dynamics run folder whose latest
                            checkpoint's model weights (same architecture) a new run starts from */
 } dyn_train_params;
 
 /* The defaults above, 20000 steps, seed 0, log 50, checkpoint 500, eval 500 on 128 windows, half
  * the windows from object interactions (objects moving at least 1 cm), decay from half way, plain
- * Eq. 1 loss, no init run. */
+ * Eq. 1 (l2) loss, no init run. */
 dyn_train_params dyn_train_defaults(void);
 bool dyn_train_params_check(const dyn_train_params *p, char *err, size_t err_sz);
+/* "l2" or "l1", the names of loss_l1 false and true (CLI, run configs). */
+const char *dyn_pixel_loss_name(bool l1);
+bool dyn_parse_pixel_loss(const char *name, bool *l1); /* false: neither name */
 /* False with `what` naming the first setting that differs (model, horizon, batch, lr, seed, ...);
  * the step count and the log/checkpoint/eval intervals may differ. */
 bool dyn_train_params_same(const dyn_train_params *a, const dyn_train_params *b, char *what,

@@ -45,6 +45,13 @@ MBOLD_PROGRESS=json "$mbold" train dynamics --data "$d" --out "$tmp/runj" "${sma
 # Fine-tuning: a new run from another's weights, on the change-weighted loss.
 "$mbold" train dynamics --data "$d" --out "$tmp/ft" "${small[@]}" --init "$r" --change-weight 5 >"$tmp/out" 2>"$tmp/err" || { fail "fine-tune"; cat "$tmp/err" >&2; }
 grep -q '"change_weight": *5' "$tmp/ft/config.json" && grep -q "\"init\": *\"$r\"" "$tmp/ft/config.json" || fail "fine-tune config: $(cat "$tmp/ft/config.json")"
+grep -q '"pixel_loss": *"l2"' "$tmp/ft/config.json" || fail "the default loss is not recorded as l2: $(cat "$tmp/ft/config.json")"
+# The l1 loss: recorded, kept by --resume, refused to change on resume.
+l1="$tmp/l1"
+"$mbold" train dynamics --data "$d" --out "$l1" "${small[@]}" --loss l1 >"$tmp/out" 2>"$tmp/err" || { fail "train (l1)"; cat "$tmp/err" >&2; }
+grep -q '"pixel_loss": *"l1"' "$l1/config.json" || fail "l1 config: $(cat "$l1/config.json")"
+"$mbold" train dynamics --data "$d" --out "$l1" --resume --steps 3 >"$tmp/out" 2>"$tmp/err" || { fail "resume (l1)"; cat "$tmp/err" >&2; }
+expect_bad "resume l1 run with l2" "pixel_loss" -- "$mbold" train dynamics --data "$d" --out "$l1" --resume --steps 5 --loss l2
 # The 16 x 16 latent grid: recorded in the run, kept by --resume, read back by eval-dynamics.
 g="$tmp/g16"
 "$mbold" train dynamics --data "$d" --out "$g" "${small[@]}" --latent-grid 16 >"$tmp/out" 2>"$tmp/err" || { fail "train (grid 16)"; cat "$tmp/err" >&2; }
@@ -61,6 +68,8 @@ grep -q '"warp_source": *"previous"' "$wp/config.json" && grep -q '"blur_sigma":
 "$mbold" bench dynamics --dynamics "$wp" --samples 4 --reps 1 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench dynamics (warp previous): $(cat "$tmp/out")"
 "$mbold" eval-dynamics --dynamics "$r" --data "$d" --json "$tmp/e.json" --png "$tmp/e.png" --strips 2 >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics"; cat "$tmp/err" >&2; }
 grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" || fail "eval JSON: $(head -c 300 "$tmp/e.json")"
+# push1 has a block: the moving-object metrics are there, in the JSON and the printed table.
+grep -q '"objects"' "$tmp/e.json" && grep -q '"tracked"' "$tmp/e.json" && grep -q "moving objects" "$tmp/out" || fail "eval: no moving-object metrics: $(tail -3 "$tmp/out")"
 [ "$(head -c 8 "$tmp/e.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "filmstrip is not a PNG"
 "$mbold" bench dynamics --dynamics "$r" --samples 4 --reps 1 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench dynamics: $(cat "$tmp/out")"
 "$mbold" bench train-dynamics --steps 1 --batch 2 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench train-dynamics: $(cat "$tmp/out")"
@@ -94,6 +103,7 @@ expect_bad "bad context" "context" -- "$mbold" train dynamics --data "$d" --out 
 expect_bad "negative threads" "--threads" -- "$mbold" train dynamics --data "$d" --out "$n" --threads -1
 expect_bad "negative change weight" "change weight" -- "$mbold" train dynamics --data "$d" --out "$n" --change-weight -1
 expect_bad "bad latent grid" "latent grid" -- "$mbold" train dynamics --data "$d" --out "$n" --latent-grid 7
+expect_bad "bad loss" "--loss" -- "$mbold" train dynamics --data "$d" --out "$n" --loss huber
 expect_bad "bad warp source" "--warp-source" -- "$mbold" train dynamics --data "$d" --out "$n" --warp-source next
 expect_bad "warp previous with blur" "blur" -- "$mbold" train dynamics --data "$d" --out "$n" --warp-source previous --blur 2
 expect_bad "init: no run" "no-run" -- "$mbold" train dynamics --data "$d" --out "$n" --init "$tmp/no-run"

@@ -166,10 +166,11 @@ typedef struct grad_case {
   uint8_t *ctxf, *tgt;
   float *act;
   int ni, nr, T;
-  double *w; /* per-pixel loss weights [nr * T][64 x 64] (NULL: all 1) */
+  double *w;    /* per-pixel loss weights [nr * T][64 x 64] (NULL: all 1) */
+  double delta; /* > 0: the Huber loss with this delta (dyn_backward's l1_delta), else squares */
 } grad_case;
 
-/* The loss in double from the float forward (weighted by g->w when set). */
+/* The training loss in double from the float forward (weighted by g->w when set). */
 static double case_loss(grad_case *g) {
   dyn_encode(g->d, g->ctxf, g->ni);
   dyn_rollout(g->d, g->act, g->nr, g->T);
@@ -182,7 +183,10 @@ static double case_loss(grad_case *g) {
       for (int i = 0; i < 4096; i++) {
         double e = v[((size_t)k * 3 + c) * 4096 + i] -
                    g->tgt[(size_t)k * DYN_FRAME_BYTES + 3 * i + c] / 255.0;
-        s += e * e * (g->w ? g->w[(size_t)k * 4096 + i] : 1.0);
+        double h = g->delta <= 0         ? e * e
+                   : fabs(e) <= g->delta ? e * e / (2 * g->delta)
+                                         : fabs(e) - g->delta / 2;
+        s += h * (g->w ? g->w[(size_t)k * 4096 + i] : 1.0);
       }
   free(v);
   return s / ((double)n * 3 * 4096);
@@ -218,8 +222,9 @@ static int change_weights(grad_case *g, int K, float cw) {
 
 /* Backward against central finite differences of the loss; with change_weight > 0, of the loss
  * weighted by the change weights of the unperturbed prediction (the weights are constants of the
- * step, as in dyn_backward). */
-static void test_gradients(float blur, float change_weight, int grid, bool warp_prev) {
+ * step, as in dyn_backward); with l1_delta > 0, of the Huber loss. */
+static void test_gradients(float blur, float change_weight, int grid, bool warp_prev,
+                           float l1_delta) {
   char err[256];
   dyn_config cfg = dyn_config_default();
   cfg.latent = 8;
@@ -228,7 +233,7 @@ static void test_gradients(float blur, float change_weight, int grid, bool warp_
   cfg.flow_scale = 3.0f;
   cfg.blur_sigma = blur;
   cfg.warp_prev = warp_prev;
-  grad_case g = {.ni = 2, .nr = 4, .T = 3};
+  grad_case g = {.ni = 2, .nr = 4, .T = 3, .delta = l1_delta};
   g.m = dyn_model_create(g_ctx, &cfg, 17, true, err, sizeof err);
   g.d = dyn_data_create(g.m, g.ni, g.nr, g.T, g.nr * g.T, true);
   /* Smooth images, so that the warp's bilinear kinks stay small next to the finite steps. */
@@ -250,7 +255,8 @@ static void test_gradients(float blur, float change_weight, int grid, bool warp_
   /* The warp sources of a recurrent model are detached (constants of the step): they stay as this
    * decode made them while the weights are perturbed below. */
   g.d->hold_src = true;
-  double ref = case_loss(&g); /* decodes again: the same prediction */
+  g.delta = 0;
+  double ref = case_loss(&g); /* decodes again: the same prediction; dyn_backward returns the mse */
   if (change_weight > 0) {
     /* Targets: the context for half the frames (only predicted changes count there), random for
      * the rest; both kinds of weight must occur. */
@@ -262,8 +268,20 @@ static void test_gradients(float blur, float change_weight, int grid, bool warp_
     int changed = change_weights(&g, cfg.context, change_weight);
     CHECK_MSG(changed > 0 && changed < ntg * 4096, "%d of %d pixels change", changed, ntg * 4096);
   }
-  float loss = dyn_backward(g.d, g.tgt, change_weight);
+  float loss = dyn_backward(g.d, g.tgt, change_weight, l1_delta);
   CHECK_NEAR(loss, ref, 1e-6 * ref + 1e-9);
+  g.delta = l1_delta;
+  if (l1_delta > 0) { /* both pieces of the Huber loss occur */
+    float *y = download(&(cmp_tensor){g.d->y.buf, g.d->y.off, g.nr * g.T, 3, 64, 64});
+    int inside = 0, n = g.nr * g.T * 3 * 4096;
+    for (int k = 0; k < g.nr * g.T; k++)
+      for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 4096; i++)
+          inside += fabs(y[((size_t)k * 3 + c) * 4096 + i] -
+                         g.tgt[(size_t)k * DYN_FRAME_BYTES + 3 * i + c] / 255.0) <= l1_delta;
+    CHECK_MSG(inside > n / 50 && inside < n - n / 50, "%d of %d errors within delta", inside, n);
+    free(y);
+  }
 
   for (int p = 0; p < DYN_PARTS; p++) {
     nn_model *part = g.m->parts[p];
@@ -481,7 +499,7 @@ static void test_backend(const char *name) {
       const cmp_tensor *y = dyn_decode(d, 1, T);
       frames[k] = malloc((size_t)nr * T * 3 * 4096 * sizeof(float));
       cmp_download(ctxs[k], &(cmp_tensor){y->buf, y->off, nr * T, 3, 64, 64}, frames[k]);
-      loss[k] = dyn_backward(d, tgt, 0.0f);
+      loss[k] = dyn_backward(d, tgt, 0.0f, 0.0f);
       for (int p = 0; p < DYN_PARTS; p++) {
         grads[k][p] = malloc(cmp_numel(&m->parts[p]->grads) * sizeof(float));
         cmp_download(ctxs[k], &m->parts[p]->grads, grads[k][p]);
@@ -523,12 +541,13 @@ int main(int argc, char **argv) {
   test_shapes_and_paths(8, false);
   test_shapes_and_paths(16, false);
   test_shapes_and_paths(8, true);
-  test_gradients(0.0f, 0.0f, 8, false);
-  test_gradients(1.5f, 0.0f, 8, false);
-  test_gradients(1.5f, 10.0f, 8, false);
-  test_gradients(1.5f, 0.0f, 16, false);
-  test_gradients(0.0f, 0.0f, 8, true);
-  test_gradients(0.0f, 10.0f, 16, true);
+  test_gradients(0.0f, 0.0f, 8, false, 0.0f);
+  test_gradients(1.5f, 0.0f, 8, false, 0.0f);
+  test_gradients(1.5f, 10.0f, 8, false, 0.0f);
+  test_gradients(1.5f, 0.0f, 16, false, 0.0f);
+  test_gradients(0.0f, 0.0f, 8, true, 0.0f);
+  test_gradients(0.0f, 10.0f, 16, true, 0.0f);
+  test_gradients(1.5f, 10.0f, 8, false, 0.05f); /* the l1 (Huber) loss, weighted */
   test_blur();
   test_save_load();
   for (int i = 1; i < argc; i++) test_backend(argv[i]);
