@@ -58,7 +58,7 @@ struct mb_jobs {
   GtkWidget *d_start;
   GtkEntry *m_data, *m_out;
   GtkSpinButton *m_steps, *m_seed;
-  GtkDropDown *m_backend;
+  GtkDropDown *m_backend, *m_loss;
   GtkCheckButton *m_resume;
   GtkWidget *m_start;
   GtkWidget *switcher; /* the forms' stack switcher (its buttons, in form order) */
@@ -66,6 +66,7 @@ struct mb_jobs {
 
 static const char *const backends[] = {"auto", "cpu", "vulkan", NULL};
 static const char *const methods[] = {"q", "regression", NULL};
+static const char *const losses[] = {"l2", "l1", NULL}; /* train dynamics --loss */
 static const char *const tasks[] = {"reach", "push1", "push3", "door", NULL};
 
 /* ---- jobs --------------------------------------------------------------------------------------
@@ -360,7 +361,8 @@ static void on_start_train(MbWindow *win, bool distance) {
   snprintf(steps, sizeof steps, "%d", gtk_spin_button_get_value_as_int(steps_spin));
   snprintf(seed, sizeof seed, "%d", gtk_spin_button_get_value_as_int(seed_spin));
   const char *method = distance ? drop_text(js->d_method, methods) : NULL;
-  const char *args[16];
+  const char *loss = distance ? NULL : drop_text(js->m_loss, losses);
+  const char *args[18];
   int n = 0;
   args[n++] = "train";
   args[n++] = distance ? "distance" : "dynamics";
@@ -370,11 +372,13 @@ static void on_start_train(MbWindow *win, bool distance) {
   args[n++] = "--seed", args[n++] = seed;
   args[n++] = "--backend", args[n++] = drop_text(backend, backends);
   if (method) args[n++] = "--method", args[n++] = method;
+  if (loss && !resume) args[n++] = "--loss", args[n++] = loss; /* a resumed run keeps its own */
   if (resume) args[n++] = "--resume";
   args[n] = NULL;
   char title[512];
+  const char *variant = method ? method : loss && !resume ? loss : NULL;
   snprintf(title, sizeof title, "train %s%s%s: %s steps → %s", distance ? "distance" : "dynamics",
-           method ? " " : "", method ? method : "", steps, entry_text(out));
+           variant ? " " : "", variant ? variant : "", steps, entry_text(out));
   start_job(win, distance ? "distance" : "dynamics", title, entry_text(out), args);
 }
 
@@ -467,6 +471,13 @@ static GtkWidget *build_train_form(MbWindow *win, bool distance) {
   if (distance) {
     js->d_method = GTK_DROP_DOWN(gtk_drop_down_new_from_strings(methods));
     form_row(g, r++, "Method", GTK_WIDGET(js->d_method));
+  } else {
+    js->m_loss = GTK_DROP_DOWN(gtk_drop_down_new_from_strings(losses));
+    gtk_widget_set_tooltip_text(
+        GTK_WIDGET(js->m_loss),
+        "Pixel loss: l2 is the paper's Eq. 1; l1 draws the likelier outcome "
+        "sharp where l2 fades a block that may or may not be pushed");
+    form_row(g, r++, "Loss", GTK_WIDGET(js->m_loss));
   }
   form_row(g, r++, "Backend", GTK_WIDGET(backend));
   form_row(g, r++, "", GTK_WIDGET(resume));
