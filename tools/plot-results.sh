@@ -9,7 +9,8 @@
 #     dyn-models/*.json (optional)                     (mbold eval-dynamics --json of several video
 #                                                       models; the file name, _ as space, is the label)
 #   OUT_DIR gets results-success.png, results-dynamics.png, results-distance.png and, with
-#   dyn-models/, results-dynamics-models.png.
+#   dyn-models/, results-dynamics-models.png (and results-dynamics-objects.png when their files
+#   have the moving-object metrics).
 set -euo pipefail
 res=${1:?results folder}
 out=${2:?output folder}
@@ -56,6 +57,17 @@ for t in range(len(runs[0]["model"]["psnr_changed"])):
           "%.4f" % runs[0]["copy_last"]["psnr_changed"][t])
 EOF
   models=$(($(head -1 "$tmp/models.dat" | grep -o '"[^"]*"' | wc -l) - 1))
+  # The share of moved blocks each model draws nearer their true place than where they were.
+  python3 - "$res/dyn-models" > "$tmp/objects.dat" <<'EOF'
+import glob, json, os, sys
+files = [f for f in sorted(glob.glob(os.path.join(sys.argv[1], "*.json")))
+         if "objects" in json.load(open(f))]
+if files:
+    runs = [json.load(open(f))["objects"] for f in files]
+    print("step " + " ".join('"%s"' % os.path.basename(f)[:-5].replace("_", " ") for f in files))
+    for t in range(len(runs[0]["tracked"])):
+        print(t + 1, " ".join("%.4f" % (100 * r["tracked"][t]) for r in runs))
+EOF
 fi
 
 # Distances: Spearman and ranking accuracy per distance.
@@ -126,5 +138,22 @@ set key below
 plot for [i=2:$((models + 2))] "$tmp/models.dat" using 1:i with linespoints lw 2 title columnheader(i)
 EOF
   echo "plot-results: wrote $out/results-dynamics-models.png"
+  if [ -s "$tmp/objects.dat" ]; then
+    n=$(($(head -1 "$tmp/objects.dat" | grep -o '"[^"]*"' | wc -l) + 1))
+    gnuplot <<EOF
+set terminal pngcairo size 820,460 font "DejaVu Sans,10"
+set grid ytics lc rgb "#dddddd"
+set output "$out/results-dynamics-objects.png"
+set title "Moved blocks drawn nearer their true place than where they were (val split)"
+set xlabel "predicted step"
+set ylabel "tracked (% of moved blocks)"
+set xrange [0.5:13.5]
+set yrange [0:*]
+set xtics 1
+set key below
+plot for [i=2:$n] "$tmp/objects.dat" using 1:i with linespoints lw 2 title columnheader(i)
+EOF
+    echo "plot-results: wrote $out/results-dynamics-objects.png"
+  fi
 fi
 echo "plot-results: wrote $out/results-success.png, results-dynamics.png, results-distance.png"
