@@ -66,7 +66,8 @@ if files:
     runs = [json.load(open(f))["objects"] for f in files]
     print("step " + " ".join('"%s"' % os.path.basename(f)[:-5].replace("_", " ") for f in files))
     for t in range(len(runs[0]["tracked"])):
-        print(t + 1, " ".join("%.4f" % (100 * r["tracked"][t]) for r in runs))
+        print(t + 1, " ".join("NaN" if r["tracked"][t] is None else "%.4f" % (100 * r["tracked"][t])
+                              for r in runs))
 EOF
 fi
 
