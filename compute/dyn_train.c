@@ -436,10 +436,14 @@ static char *config_json(const dyn_train_params *p, const dyn_data_id *id, const
   mb_jw_key(&w, "lr");
   mb_jw_float(&w, p->lr);
   mb_jw_kv_string(&w, "optimizer", "adam(0.9, 0.999, 1e-8), one per model part");
-  mb_jw_kv_string(&w, "loss",
-                  p->loss_l1
-                      ? "mean Huber loss (l1 beyond 0.01) over all predicted frames, pixels / 255"
-                      : "mean squared error over all predicted frames, pixels / 255");
+  char loss[128];
+  if (p->loss_l1)
+    snprintf(loss, sizeof loss,
+             "mean Huber loss (l1 beyond %g) over all predicted frames, pixels / 255",
+             (double)DYN_L1_DELTA);
+  else
+    snprintf(loss, sizeof loss, "mean squared error over all predicted frames, pixels / 255");
+  mb_jw_kv_string(&w, "loss", loss);
   mb_jw_kv_string(&w, "pixel_loss", dyn_pixel_loss_name(p->loss_l1));
   mb_jw_kv_string(&w, "rollout", "from the context in latent space, no teacher forcing");
   mb_jw_kv_int(&w, "steps", p->steps);
