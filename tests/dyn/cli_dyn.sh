@@ -70,6 +70,10 @@ grep -q '"warp_source": *"previous"' "$wp/config.json" && grep -q '"blur_sigma":
 grep -q '"psnr_changed"' "$tmp/e.json" && grep -q '"copy_last"' "$tmp/e.json" || fail "eval JSON: $(head -c 300 "$tmp/e.json")"
 # push1 has a block: the moving-object metrics are there, in the JSON and the printed table.
 grep -q '"objects"' "$tmp/e.json" && grep -q '"tracked"' "$tmp/e.json" && grep -q "moving objects" "$tmp/out" || fail "eval: no moving-object metrics: $(tail -3 "$tmp/out")"
+# reach has no objects: no such section (a grey "object" would be found everywhere).
+"$mbold" collect --task reach --episodes 20 --seed 5 --threads 2 --out "$tmp/reach.h5" >/dev/null 2>&1 || fail "collect reach"
+"$mbold" eval-dynamics --dynamics "$r" --data "$tmp/reach.h5" --json "$tmp/er.json" >"$tmp/out" 2>"$tmp/err" || { fail "eval-dynamics (reach)"; cat "$tmp/err" >&2; }
+grep -q '"psnr_changed"' "$tmp/er.json" && ! grep -q '"objects"' "$tmp/er.json" && ! grep -q "moving objects" "$tmp/out" || fail "eval on reach: $(tail -3 "$tmp/out")"
 [ "$(head -c 8 "$tmp/e.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] || fail "filmstrip is not a PNG"
 "$mbold" bench dynamics --dynamics "$r" --samples 4 --reps 1 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench dynamics: $(cat "$tmp/out")"
 "$mbold" bench train-dynamics --steps 1 --batch 2 --json >"$tmp/out" 2>&1 && grep -q ms_best "$tmp/out" || fail "bench train-dynamics: $(cat "$tmp/out")"
