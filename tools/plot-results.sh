@@ -136,7 +136,8 @@ set ylabel "PSNR (dB)"
 set xrange [0.5:13.5]
 set xtics 1
 set key below
-plot for [i=2:$((models + 2))] "$tmp/models.dat" using 1:i with linespoints lw 2 title columnheader(i)
+plot for [i=2:$((models + 1))] "$tmp/models.dat" using 1:i with linespoints lw 2 title columnheader(i), \
+     "" using 1:$((models + 2)) with linespoints lw 2 dt 2 lc rgb "#888888" title columnheader($((models + 2)))
 EOF
   echo "plot-results: wrote $out/results-dynamics-models.png"
   if [ -s "$tmp/objects.dat" ]; then
